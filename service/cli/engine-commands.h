@@ -1,0 +1,15 @@
+/* The subcommands of hearken-engine, one file each. */
+#pragma once
+
+enum {
+    ENGINE_EXIT_OK    = 0,
+    ENGINE_EXIT_ERROR = 1,
+    ENGINE_EXIT_USAGE = 2,
+};
+
+typedef struct engine_command {
+    const char *name;
+    const char *summary;
+    /* argv[0] is the command's own name */
+    int (*run)(int argc, char **argv);
+} engine_command;
