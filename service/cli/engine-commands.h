@@ -13,3 +13,10 @@ typedef struct engine_command {
     /* argv[0] is the command's own name */
     int (*run)(int argc, char **argv);
 } engine_command;
+
+int engine_info(int argc, char **argv);
+int engine_tokenize(int argc, char **argv);
+int engine_run(int argc, char **argv);
+int engine_bench(int argc, char **argv);
+int engine_perplexity(int argc, char **argv);
+int engine_quantize(int argc, char **argv);

@@ -10,6 +10,12 @@
 #include "engine-commands.h"
 
 static const engine_command commands[] = {
+    { "info", "what a GGUF model file holds", engine_info },
+    { "tokenize", "text on standard input to token ids", engine_tokenize },
+    { "run", "generate a continuation of a prompt", engine_run },
+    { "bench", "prompt and generation speed in tokens per second", engine_bench },
+    { "perplexity", "how well a model predicts a text", engine_perplexity },
+    { "quantize", "rewrite a model with quantized weights", engine_quantize },
     { NULL, NULL, NULL },
 };
 

@@ -4,7 +4,9 @@
  * size against the mapping before use; after hk_gguf_open succeeds, every
  * accessor below is safe on any file.  Strings in GGUF are not
  * NUL-terminated: they come back as hk_gguf_str (pointer into the mapping
- * plus length).
+ * plus length).  Keys and tensor names must be non-empty and free of NUL
+ * bytes, since they are looked up by C strings; a dimension may be 0, as
+ * in ggml.
  */
 #pragma once
 
@@ -70,6 +72,12 @@ uint64_t      hk_gguf_n_kv(const hk_gguf *g);
 int64_t       hk_gguf_find_key(const hk_gguf *g, const char *key); /* -1 when absent */
 hk_gguf_str   hk_gguf_kv_key(const hk_gguf *g, uint64_t i);
 hk_gguf_vtype hk_gguf_kv_type(const hk_gguf *g, uint64_t i);
+/* The value of the kv at index i as the file stores it, after its type
+ * field (what the writer copies); NULL for an index out of range. */
+const void   *hk_gguf_kv_value(const hk_gguf *g, uint64_t i, uint64_t *ret_size);
+
+/* "uint32", "string", "array"…; "unknown" for an id out of range. */
+const char   *hk_gguf_vtype_name(hk_gguf_vtype type);
 
 /* Scalars.  Each returns false (leaving *out alone) when the key is absent
  * or its value cannot be represented in the requested type: the integer
@@ -116,6 +124,9 @@ void hk_gguf_writer_set_u64(hk_gguf_writer *w, const char *key, uint64_t v);
 void hk_gguf_writer_set_f32(hk_gguf_writer *w, const char *key, float v);
 void hk_gguf_writer_set_bool(hk_gguf_writer *w, const char *key, bool v);
 void hk_gguf_writer_set_str(hk_gguf_writer *w, const char *key, const char *v);
+/* A scalar of any type but string and array, read from value (a bool, a
+ * uint8_t, … a double as the type says). */
+void hk_gguf_writer_set_scalar(hk_gguf_writer *w, const char *key, hk_gguf_vtype type, const void *value);
 void hk_gguf_writer_set_str_array(hk_gguf_writer *w, const char *key, const char *const *v, uint64_t n);
 /* Numeric array of any scalar element type, copied from data. */
 void hk_gguf_writer_set_array(hk_gguf_writer *w, const char *key, hk_gguf_vtype type, const void *data, uint64_t n);
@@ -127,6 +138,8 @@ void hk_gguf_writer_copy_kvs(hk_gguf_writer *w, const hk_gguf *from);
 int hk_gguf_writer_add_tensor(hk_gguf_writer *w, const char *name, hk_type type,
                               uint32_t n_dims, const uint64_t *ne, const void *data, hk_error *err);
 
+/* A file without tensors ends after its metadata: it has no data section
+ * to align. */
 int hk_gguf_writer_write_file(hk_gguf_writer *w, const char *path, hk_error *err);
 /* The whole file in memory (g_free / free by the caller). */
 int hk_gguf_writer_write_memory(hk_gguf_writer *w, void **ret_data, size_t *ret_size, hk_error *err);

@@ -23,6 +23,7 @@ void hk_sampler_params_init(hk_sampler_params *p);
 
 typedef struct hk_sampler hk_sampler;
 
+/* p NULL: the defaults.  NULL when n_vocab is 0 or memory runs out. */
 hk_sampler *hk_sampler_new(const hk_sampler_params *p, uint32_t n_vocab);
 void        hk_sampler_free(hk_sampler *s);   /* accepts NULL */
 /* Forget the tokens seen and reseed. */

@@ -40,6 +40,11 @@ size_t  hk_cpu_activation_row_bytes(hk_type weight, int64_t k);
 /* Convert one row x[k] to the vec dot type of weight. */
 void    hk_cpu_quantize_activation(hk_type weight, const float *x, void *xq, int64_t k);
 
+/* Whether hk_cpu_matmul_rows computes with this weight type (the types
+ * hk_type_is_supported names); it leaves y alone for any other, and for
+ * a k that is no whole number of the type's blocks. */
+bool    hk_cpu_matmul_supports(hk_type weight);
+
 /* xq holds n_cols converted rows of hk_cpu_activation_row_bytes each; y
  * is row-major by token: y[c * y_stride + r]. */
 void hk_cpu_matmul_rows(hk_type weight, const void *w, int64_t k,

@@ -1,0 +1,360 @@
+/* hearken-generator.c — the engine behind one loaded model. */
+#include "hearken-generator.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/backend-cpu.h"
+#include "gguf.h"
+#include "hearken-error.h"
+#include "model.h"
+#include "session.h"
+#include "tokenizer.h"
+
+struct _HearkenGenerator
+{
+  GObject          parent_instance;
+
+  char            *path;
+  char            *name;
+  guint            threads;
+  guint            n_ctx_asked;
+  hk_chat_format   format;
+
+  hk_gguf         *gguf;
+  hk_tokenizer    *tokenizer;
+  hk_backend      *backend;
+  hk_model        *model;
+  hk_session      *session;
+};
+
+G_DEFINE_FINAL_TYPE (HearkenGenerator, hearken_generator, G_TYPE_OBJECT)
+
+/* Text a model may write when its end-of-turn marker is not a single
+ * token of its vocabulary: the reply ends there. */
+static const char *const chatml_stops[] = { "<|im_end|>", "<|im_start|>" };
+static const char *const llama2_stops[] = { "[INST]" };
+static const char *const llama3_stops[] = { "<|eot_id|>", "<|start_header_id|>" };
+static const char *const zephyr_stops[] = { "</s>", "<|user|>" };
+static const char *const phi3_stops[]   = { "<|end|>", "<|user|>" };
+static const char *const gemma_stops[]  = { "<end_of_turn>", "<start_of_turn>" };
+
+static const char *const *
+stops_for (hk_chat_format format,
+           gsize         *ret_n)
+{
+  switch (format)
+    {
+    case HK_CHAT_CHATML:  *ret_n = G_N_ELEMENTS (chatml_stops); return chatml_stops;
+    case HK_CHAT_LLAMA2:
+    case HK_CHAT_MISTRAL: *ret_n = G_N_ELEMENTS (llama2_stops); return llama2_stops;
+    case HK_CHAT_LLAMA3:  *ret_n = G_N_ELEMENTS (llama3_stops); return llama3_stops;
+    case HK_CHAT_ZEPHYR:  *ret_n = G_N_ELEMENTS (zephyr_stops); return zephyr_stops;
+    case HK_CHAT_PHI3:    *ret_n = G_N_ELEMENTS (phi3_stops);   return phi3_stops;
+    case HK_CHAT_GEMMA:   *ret_n = G_N_ELEMENTS (gemma_stops);  return gemma_stops;
+    default:              *ret_n = 0;                           return NULL;
+    }
+}
+
+static void
+hearken_generator_finalize (GObject *object)
+{
+  HearkenGenerator *self = (HearkenGenerator *) object;
+
+  /* The session uses the model, the model the backend and the mapping. */
+  g_clear_pointer (&self->session, hk_session_free);
+  g_clear_pointer (&self->model, hk_model_free);
+  g_clear_pointer (&self->backend, hk_backend_free);
+  g_clear_pointer (&self->tokenizer, hk_tokenizer_free);
+  g_clear_pointer (&self->gguf, hk_gguf_close);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->name, g_free);
+
+  G_OBJECT_CLASS (hearken_generator_parent_class)->finalize (object);
+}
+
+static void
+hearken_generator_class_init (HearkenGeneratorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = hearken_generator_finalize;
+}
+
+static void
+hearken_generator_init (HearkenGenerator *self)
+{
+}
+
+static char *
+model_name (const hk_gguf *g,
+            const char    *path)
+{
+  hk_gguf_str value;
+  g_autofree char *name = NULL;
+  g_autofree char *base = NULL;
+
+  if (hk_gguf_get_str (g, "general.name", &value) && value.len > 0)
+    {
+      name = hk_gguf_str_dup (value);
+      if (name && g_utf8_validate (name, -1, NULL))
+        return g_steal_pointer (&name);
+    }
+  base = g_filename_display_basename (path);
+  if (g_str_has_suffix (base, ".gguf"))
+    base[strlen (base) - strlen (".gguf")] = '\0';
+  return g_steal_pointer (&base);
+}
+
+static hk_chat_format
+chat_format (const hk_gguf *g)
+{
+  hk_gguf_str value;
+  g_autofree char *template_text = NULL;
+
+  if (hk_gguf_get_str (g, "tokenizer.chat_template", &value))
+    template_text = hk_gguf_str_dup (value);
+  return hk_chat_detect (template_text, NULL);
+}
+
+static gboolean
+open_session (HearkenGenerator  *self,
+              hk_error          *err)
+{
+  hk_session_params params;
+  guint n_ctx_train = hk_model_hparams (self->model)->n_ctx_train;
+
+  hk_session_params_init (&params);
+  params.n_ctx = n_ctx_train > 0 ? MIN (self->n_ctx_asked, n_ctx_train) : self->n_ctx_asked;
+  return hk_session_new (self->model, self->tokenizer, &params, &self->session, err) == 0;
+}
+
+HearkenGenerator *
+hearken_generator_new (const char  *path,
+                       guint        threads,
+                       guint        n_ctx,
+                       GError     **error)
+{
+  g_autoptr(HearkenGenerator) self = NULL;
+  g_autofree char *display = NULL;
+  hk_error err = { 0 };
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (n_ctx > 0, NULL);
+
+  self = g_object_new (HEARKEN_TYPE_GENERATOR, NULL);
+  self->path = g_strdup (path);
+  self->threads = threads;
+  self->n_ctx_asked = n_ctx;
+
+  if (hk_gguf_open (path, &self->gguf, &err) < 0 ||
+      hk_tokenizer_load (self->gguf, &self->tokenizer, &err) < 0 ||
+      hk_backend_cpu_new ((int) MIN (threads, G_MAXINT), &self->backend, &err) < 0 ||
+      hk_model_load (self->gguf, self->backend, &self->model, &err) < 0 ||
+      !open_session (self, &err))
+    {
+      display = g_filename_display_name (path);
+      g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_MODEL_LOAD,
+                   "Could not load the model %s: %s", display, err.message);
+      return NULL;
+    }
+
+  self->name = model_name (self->gguf, path);
+  self->format = chat_format (self->gguf);
+  return g_steal_pointer (&self);
+}
+
+gboolean
+hearken_generator_matches (HearkenGenerator *self,
+                           const char       *path,
+                           guint             threads,
+                           guint             n_ctx)
+{
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), FALSE);
+
+  return g_str_equal (self->path, path) && self->threads == threads && self->n_ctx_asked == n_ctx;
+}
+
+const char *
+hearken_generator_get_path (HearkenGenerator *self)
+{
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), NULL);
+
+  return self->path;
+}
+
+const char *
+hearken_generator_get_name (HearkenGenerator *self)
+{
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), NULL);
+
+  return self->name;
+}
+
+const char *
+hearken_generator_get_backend (HearkenGenerator *self)
+{
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), NULL);
+
+  return hk_backend_name (self->backend);
+}
+
+const char *
+hearken_generator_get_device (HearkenGenerator *self)
+{
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), NULL);
+
+  return hk_backend_description (self->backend);
+}
+
+/* ------------------------------------------------------------- replies */
+
+typedef struct {
+  HearkenPieceFunc  func;
+  gpointer          user_data;
+  gboolean          stopped;
+} PieceRelay;
+
+static bool
+relay_piece (const char *text,
+             int32_t     token,
+             void       *user)
+{
+  PieceRelay *relay = user;
+
+  if (!*text)
+    return true;
+  if (!relay->func (text, relay->user_data))
+    relay->stopped = TRUE;
+  return !relay->stopped;
+}
+
+/* Tokens of the rendered prompt, or -1 when it cannot be encoded. */
+static gssize
+count_tokens (HearkenGenerator *self,
+              const char       *prompt)
+{
+  int32_t *ids = NULL;
+  size_t n = 0;
+
+  if (hk_tokenizer_encode (self->tokenizer, prompt, strlen (prompt), TRUE, TRUE, &ids, &n, NULL) < 0)
+    return -1;
+  free (ids);
+  return (gssize) n;
+}
+
+/* The system message, then messages[from…n), in the chat format. */
+static char *
+render (HearkenGenerator      *self,
+        const hk_chat_message *messages,
+        gsize                  n_messages,
+        gsize                  n_system,
+        gsize                  from)
+{
+  g_autofree hk_chat_message *kept = g_new (hk_chat_message, n_messages);
+  gsize n = 0;
+
+  for (gsize i = 0; i < n_system; i++)
+    kept[n++] = messages[i];
+  for (gsize i = from; i < n_messages; i++)
+    kept[n++] = messages[i];
+  return hk_chat_render (self->format, kept, n, TRUE);
+}
+
+/* The prompt for the most recent messages that leave room for the reply:
+ * at least half the context, or max_tokens when that is less. */
+static char *
+fitting_prompt (HearkenGenerator       *self,
+                const hk_chat_message  *messages,
+                gsize                   n_messages,
+                guint                   max_tokens,
+                GError                **error)
+{
+  guint n_ctx = hk_session_n_ctx (self->session);
+  guint reserve = MIN (max_tokens, n_ctx / 2);
+  gsize n_system = n_messages > 1 && g_str_equal (messages[0].role, "system") ? 1 : 0;
+  gsize from = n_system;
+
+  for (;;)
+    {
+      char *prompt = render (self, messages, n_messages, n_system, from);
+      gssize n_tokens = count_tokens (self, prompt);
+      gsize next = from + 1;
+
+      if (n_tokens >= 0 && (guint) n_tokens + reserve <= n_ctx)
+        return prompt;
+      /* a conversation restarts on a user message */
+      while (next < n_messages - 1 && !g_str_equal (messages[next].role, "user"))
+        next++;
+      if (next >= n_messages)
+        {
+          /* only the last message is left: the reply gets what room remains */
+          if (n_tokens >= 0 && (guint) n_tokens < n_ctx)
+            return prompt;
+          free (prompt);
+          g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_TOO_LONG,
+                       "The message does not fit in the model’s context of %u tokens; "
+                       "shorten it or raise the context-length setting", n_ctx);
+          return NULL;
+        }
+      free (prompt);
+      from = next;
+    }
+}
+
+gboolean
+hearken_generator_reply (HearkenGenerator        *self,
+                         const hk_chat_message   *messages,
+                         gsize                    n_messages,
+                         const HearkenSampling   *sampling,
+                         HearkenPieceFunc         piece_func,
+                         gpointer                 user_data,
+                         HearkenGenerationStats  *ret_stats,
+                         GError                 **error)
+{
+  PieceRelay relay = { piece_func, user_data, FALSE };
+  hk_generate_params params;
+  hk_generate_stats stats = { 0 };
+  hk_error err = { 0 };
+  char *prompt;
+  int rc;
+
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), FALSE);
+  g_return_val_if_fail (messages != NULL && n_messages > 0, FALSE);
+  g_return_val_if_fail (sampling != NULL && piece_func != NULL, FALSE);
+
+  prompt = fitting_prompt (self, messages, n_messages, sampling->max_tokens, error);
+  if (!prompt)
+    return FALSE;
+
+  hk_generate_params_init (&params);
+  params.max_tokens = sampling->max_tokens;
+  params.sampler.temperature = (float) sampling->temperature;
+  params.sampler.top_p = (float) sampling->top_p;
+  params.sampler.seed = sampling->seed;
+  params.stops = stops_for (self->format, &params.n_stops);
+  params.parse_special = TRUE;
+
+  /* Each turn starts from an empty context: the prompt holds the whole
+   * conversation. */
+  hk_session_clear (self->session);
+  rc = hk_session_generate (self->session, prompt, &params, relay_piece, &relay, &stats, &err);
+  free (prompt);
+
+  /* The context filling up during the reply ends the reply, nothing worse. */
+  if (rc < 0 && !(rc == -ENOSPC && stats.n_generated > 0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Generation failed: %s", err.message);
+      return FALSE;
+    }
+
+  if (ret_stats)
+    {
+      ret_stats->prompt_tokens = stats.n_prompt;
+      ret_stats->tokens = stats.n_generated;
+      ret_stats->tokens_per_second = stats.gen_seconds > 0 ? stats.n_generated / stats.gen_seconds : 0;
+    }
+  return TRUE;
+}

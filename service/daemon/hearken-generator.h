@@ -1,0 +1,71 @@
+/* hearken-generator.h — a language model in memory, turning a
+ * conversation into a reply.
+ *
+ * Wraps the engine (GGUF file, tokenizer, backend, model, session) and
+ * translates its errors into GErrors; the only file of the service that
+ * drives the engine's generation.  Used from the scheduler's worker
+ * thread, one call at a time.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "chat-template.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  double   temperature;
+  double   top_p;
+  guint    max_tokens;
+  guint64  seed;
+} HearkenSampling;
+
+typedef struct {
+  guint    prompt_tokens;
+  guint    tokens;              /* generated */
+  double   tokens_per_second;   /* of the generation, prompt excluded */
+} HearkenGenerationStats;
+
+/* Called for each piece of the reply (whole UTF-8 characters); return
+ * FALSE to stop, which ends the reply without an error. */
+typedef gboolean (*HearkenPieceFunc) (const char *text,
+                                      gpointer    user_data);
+
+#define HEARKEN_TYPE_GENERATOR (hearken_generator_get_type ())
+
+G_DECLARE_FINAL_TYPE (HearkenGenerator, hearken_generator, HEARKEN, GENERATOR, GObject)
+
+/* threads 0: one per core; n_ctx: context in tokens, at most the model's.
+ * Errors: HEARKEN_ERROR_MODEL_LOAD. */
+HearkenGenerator *hearken_generator_new         (const char              *path,
+                                                 guint                    threads,
+                                                 guint                    n_ctx,
+                                                 GError                 **error);
+
+/* Whether this is the model a turn with these settings needs. */
+gboolean          hearken_generator_matches     (HearkenGenerator        *self,
+                                                 const char              *path,
+                                                 guint                    threads,
+                                                 guint                    n_ctx);
+
+const char       *hearken_generator_get_path    (HearkenGenerator        *self);
+/* general.name, or the file name without .gguf. */
+const char       *hearken_generator_get_name    (HearkenGenerator        *self);
+const char       *hearken_generator_get_backend (HearkenGenerator        *self);
+const char       *hearken_generator_get_device  (HearkenGenerator        *self);
+
+/* The assistant's reply to messages (system first, if any; the last is the
+ * user's), rendered in the model's chat format.  When the conversation
+ * does not fit in the context, its oldest turns are left out; when even
+ * the last message does not fit: HEARKEN_ERROR_TOO_LONG. */
+gboolean          hearken_generator_reply       (HearkenGenerator        *self,
+                                                 const hk_chat_message   *messages,
+                                                 gsize                    n_messages,
+                                                 const HearkenSampling   *sampling,
+                                                 HearkenPieceFunc         piece_func,
+                                                 gpointer                 user_data,
+                                                 HearkenGenerationStats  *ret_stats,
+                                                 GError                 **error);
+
+G_END_DECLS

@@ -1,0 +1,49 @@
+/* hearkend — the Hearken assistant service on the session bus. */
+#include <locale.h>
+#include <stdlib.h>
+
+#include "hearken-daemon.h"
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HearkenDaemon) daemon = NULL;
+  gboolean verbose = FALSE;
+  gboolean replace = FALSE;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log what the service does", NULL },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Take over from a running hearkend", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "The Hearken assistant service (org.hearken.Assistant1).");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("hearkend: %s\n", error->message);
+      return 2;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("hearkend: unexpected argument “%s”\n", argv[1]);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("hearkend %s\n", HEARKEN_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  daemon = hearken_daemon_new (replace);
+  return hearken_daemon_run (daemon);
+}

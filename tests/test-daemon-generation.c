@@ -1,0 +1,535 @@
+/* hearkend generating with a real model on a private bus: Ask, Send
+ * streaming Delta then Finished, conversations continued, Cancel, clients
+ * that leave, several clients at once, the per-client limit, LoadModel,
+ * and a crash in the middle of a turn.
+ *
+ * The model is shared/models/llama-2-tiny-random.gguf (HEARKEN_MODEL): its
+ * replies are random text, which is all these tests need. */
+#include <signal.h>
+#include <string.h>
+
+#include "daemon/hk-daemon-harness.h"
+
+#define E_CANCELLED "org.hearken.Error.Cancelled"
+#define E_BUSY      "org.hearken.Error.Busy"
+
+static HkDaemon *d;
+static char *model_path;
+
+/* What the signals said about one turn. */
+typedef struct {
+    guint64  turn;
+    GString *deltas;
+    gboolean first_delta;
+    gboolean finished;
+    gboolean failed;
+    gboolean ended;
+    char    *reply;
+    char    *error;
+    guint    tokens;
+    guint    prompt_tokens;
+} TurnLog;
+
+static GHashTable *turns;   /* guint64* → TurnLog* */
+
+/* A turn asked for 8192 tokens runs until the 4096-token context is full,
+ * some 4000 pieces; one stopped as asked ends long before. */
+#define STOPPED_EARLY_CHARS 4000
+static guint subscriptions[3];
+
+static void
+turn_log_free(TurnLog *log)
+{
+    g_string_free(log->deltas, TRUE);
+    g_free(log->reply);
+    g_free(log->error);
+    g_free(log);
+}
+
+static TurnLog *
+turn_log(guint64 turn)
+{
+    TurnLog *log = g_hash_table_lookup(turns, &turn);
+
+    if (!log) {
+        log = g_new0(TurnLog, 1);
+        log->turn = turn;
+        log->deltas = g_string_new(NULL);
+        g_hash_table_insert(turns, &log->turn, log);
+    }
+    return log;
+}
+
+static void
+signal_cb(GDBusConnection *connection, const char *sender, const char *path,
+          const char *interface, const char *name, GVariant *params, gpointer data)
+{
+    guint64 turn;
+    const char *text;
+    TurnLog *log;
+
+    g_variant_get_child(params, 1, "t", &turn);
+    log = turn_log(turn);
+    if (g_str_equal(name, "Delta")) {
+        g_variant_get_child(params, 2, "&s", &text);
+        /* pieces are whole characters */
+        ck_assert(g_utf8_validate(text, -1, NULL));
+        ck_assert_msg(!log->ended, "Delta after the end of turn %" G_GUINT64_FORMAT, turn);
+        g_string_append(log->deltas, text);
+        log->first_delta = TRUE;
+    } else if (g_str_equal(name, "Finished")) {
+        GVariant *info = g_variant_get_child_value(params, 3);
+        g_variant_get_child(params, 2, "s", &log->reply);
+        ck_assert(g_variant_lookup(info, "tokens", "u", &log->tokens));
+        ck_assert(g_variant_lookup(info, "prompt_tokens", "u", &log->prompt_tokens));
+        g_variant_unref(info);
+        log->finished = log->ended = TRUE;
+    } else if (g_str_equal(name, "Failed")) {
+        g_variant_get_child(params, 2, "s", &log->error);
+        log->failed = log->ended = TRUE;
+    }
+}
+
+static void
+setup(void)
+{
+    char *path = g_build_filename(hk_test_shared_dir(), "models", "llama-2-tiny-random.gguf", NULL);
+
+    /* as hearkend names it */
+    model_path = g_canonicalize_filename(path, NULL);
+    g_free(path);
+    d = hk_daemon_new();
+    turns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) turn_log_free);
+    for (guint i = 0; i < 3; i++) {
+        static const char *const names[] = { "Delta", "Finished", "Failed" };
+        subscriptions[i] = g_dbus_connection_signal_subscribe(
+            d->connection, NULL, "org.hearken.Assistant1", names[i], "/org/hearken/Assistant1",
+            NULL, G_DBUS_SIGNAL_FLAGS_NONE, signal_cb, NULL, NULL);
+    }
+}
+
+static void
+teardown(void)
+{
+    for (guint i = 0; i < 3; i++)
+        g_dbus_connection_signal_unsubscribe(d->connection, subscriptions[i]);
+    hk_daemon_free(d);
+    g_clear_pointer(&turns, g_hash_table_unref);
+    g_clear_pointer(&model_path, g_free);
+}
+
+static void
+start_with_model(void)
+{
+    char *env_model = g_strconcat("HEARKEN_MODEL=", model_path, NULL);
+    const char *env[] = { env_model, NULL };
+
+    hk_daemon_start(d, env);
+    g_free(env_model);
+}
+
+static GVariant *
+call(const char *method, GVariant *params)
+{
+    GError *error = NULL;
+    GVariant *reply = hk_daemon_call(d, method, params, &error);
+
+    hk_assert_no_error(error);
+    return reply;
+}
+
+static char *
+start_conversation(void)
+{
+    GVariant *reply = call("StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    char *id;
+
+    g_variant_get(reply, "(s)", &id);
+    g_variant_unref(reply);
+    return id;
+}
+
+static guint64
+send_text(const char *id, const char *text, guint max_tokens)
+{
+    GVariant *reply = call("Send", g_variant_new_parsed("(%s, %s, {'max_tokens': <%u>, 'seed': <@t 7>})",
+                                                        id, text, max_tokens));
+    guint64 turn;
+
+    g_variant_get(reply, "(t)", &turn);
+    g_variant_unref(reply);
+    return turn;
+}
+
+static GVariant *
+history(const char *id)
+{
+    return call("History", g_variant_new("(s)", id));
+}
+
+/* Items in the array a reply holds. */
+static gsize
+n_items(GVariant *reply)
+{
+    GVariant *array = g_variant_get_child_value(reply, 0);
+    gsize n = g_variant_n_children(array);
+
+    g_variant_unref(array);
+    return n;
+}
+
+/* ---------------------------------------------------------------- Ask */
+
+START_TEST(test_ask_answers_and_records)
+{
+    GVariant *reply, *info, *list, *conversations;
+    const char *text, *backend, *model, *conversation;
+    guint64 turn;
+    guint tokens;
+    double speed;
+
+    start_with_model();
+    reply = call("Ask", g_variant_new_parsed("('What is the weather like?', {'max_tokens': <@u 12>})"));
+    g_variant_get(reply, "(&s@a{sv})", &text, &info);
+    ck_assert_str_ne(text, "");
+    ck_assert(g_variant_lookup(info, "turn", "t", &turn));
+    ck_assert(g_variant_lookup(info, "tokens", "u", &tokens));
+    ck_assert_uint_ge(tokens, 1);
+    ck_assert_uint_le(tokens, 12);
+    ck_assert(g_variant_lookup(info, "tokens_per_second", "d", &speed));
+    ck_assert(speed > 0);
+    ck_assert(g_variant_lookup(info, "backend", "&s", &backend));
+    ck_assert_str_eq(backend, "cpu");
+    ck_assert(g_variant_lookup(info, "model", "&s", &model));
+    ck_assert_str_ne(model, "");
+
+    /* the turn is in the history, under a conversation titled by the prompt */
+    list = call("ListConversations", NULL);
+    conversations = g_variant_get_child_value(list, 0);
+    g_variant_get_child(conversations, 0, "(&s&st)", &conversation, &text, NULL);
+    ck_assert_str_eq(text, "What is the weather like?");
+    {
+        GVariant *h = history(conversation);
+        GVariant *turns_array = g_variant_get_child_value(h, 0);
+        guint64 answer_turn;
+        const char *role, *answer;
+
+        ck_assert_uint_eq(g_variant_n_children(turns_array), 2);
+        g_variant_get_child(turns_array, 1, "(t&s&s)", &answer_turn, &role, &answer);
+        ck_assert_uint_eq(answer_turn, turn);
+        ck_assert_str_eq(role, "assistant");
+        g_variant_get_child(reply, 0, "&s", &text);
+        ck_assert_str_eq(answer, text);
+        g_variant_unref(turns_array);
+        g_variant_unref(h);
+    }
+    /* an Ask answers by its reply, not by signals */
+    ck_assert_ptr_null(g_hash_table_lookup(turns, &turn));
+    g_variant_unref(conversations);
+    g_variant_unref(list);
+    g_variant_unref(info);
+    g_variant_unref(reply);
+}
+END_TEST
+
+/* ------------------------------------------------------------- streams */
+
+START_TEST(test_send_streams_delta_then_finished)
+{
+    char *id;
+    guint64 first, second;
+    TurnLog *log;
+    GVariant *h;
+    char *device;
+    GVariant *value;
+
+    start_with_model();
+    id = start_conversation();
+
+    first = send_text(id, "Tell me a story.", 16);
+    log = turn_log(first);
+    hk_daemon_wait_for(&log->ended, "the end of the first turn");
+    ck_assert_msg(log->finished, "turn failed: %s", log->error);
+    ck_assert(log->first_delta);
+    /* the deltas, joined, are the reply */
+    ck_assert_str_eq(log->deltas->str, log->reply);
+    ck_assert_uint_le(log->tokens, 16);
+
+    /* the next turn continues the conversation: its prompt holds the first */
+    second = send_text(id, "And then?", 8);
+    ck_assert_uint_gt(second, first);
+    hk_daemon_wait_for(&turn_log(second)->ended, "the end of the second turn");
+    ck_assert(turn_log(second)->finished);
+    ck_assert_uint_gt(turn_log(second)->prompt_tokens, turn_log(first)->prompt_tokens + log->tokens);
+
+    h = history(id);
+    ck_assert_uint_eq(n_items(h), 4);
+    g_variant_unref(h);
+
+    /* the model ran: Device says where */
+    value = hk_daemon_property(d, "Device");
+    device = g_variant_dup_string(value, NULL);
+    ck_assert_ptr_nonnull(strstr(device, "CPU"));
+    g_free(device);
+    g_variant_unref(value);
+    g_free(id);
+}
+END_TEST
+
+START_TEST(test_cancel_mid_stream)
+{
+    char *id;
+    guint64 turn;
+    TurnLog *log;
+    GVariant *h, *turns_array, *state;
+    const char *role, *text;
+
+    start_with_model();
+    id = start_conversation();
+    turn = send_text(id, "Go on and on.", 8192);
+    log = turn_log(turn);
+    hk_daemon_wait_for(&log->first_delta, "the first Delta");
+    g_variant_unref(call("Cancel", g_variant_new("(t)", turn)));
+    hk_daemon_wait_for(&log->ended, "the end of the cancelled turn");
+
+    ck_assert(log->failed);
+    ck_assert(!log->finished);
+    ck_assert_str_eq(log->error, E_CANCELLED);
+    ck_assert_int_lt(g_utf8_strlen(log->deltas->str, -1), STOPPED_EARLY_CHARS);
+
+    /* the partial reply is kept, and the worker is free again */
+    h = history(id);
+    turns_array = g_variant_get_child_value(h, 0);
+    ck_assert_uint_eq(g_variant_n_children(turns_array), 2);
+    g_variant_get_child(turns_array, 1, "(t&s&s)", NULL, &role, &text);
+    ck_assert_str_eq(role, "assistant");
+    ck_assert_str_eq(text, log->deltas->str);
+    g_variant_unref(turns_array);
+    g_variant_unref(h);
+
+    turn = send_text(id, "Short now.", 4);
+    hk_daemon_wait_for(&turn_log(turn)->ended, "the turn after the cancelled one");
+    ck_assert(turn_log(turn)->finished);
+    state = hk_daemon_property(d, "State");
+    ck_assert_str_eq(g_variant_get_string(state, NULL), "idle");
+    g_variant_unref(state);
+    g_free(id);
+}
+END_TEST
+
+START_TEST(test_client_leaving_frees_the_worker)
+{
+    GDBusConnection *other = hk_daemon_connect(d);
+    GVariant *reply;
+    GError *error = NULL;
+    char *id;
+    guint64 abandoned, next;
+
+    start_with_model();
+    id = start_conversation();
+    reply = g_dbus_connection_call_sync(other, "org.hearken.Assistant1", "/org/hearken/Assistant1",
+                                        "org.hearken.Assistant1", "Send",
+                                        g_variant_new_parsed("(%s, 'Talk forever.', {'max_tokens': <@u 8192>})", id),
+                                        G_VARIANT_TYPE("(t)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+    hk_assert_no_error(error);
+    g_variant_get(reply, "(t)", &abandoned);
+    g_variant_unref(reply);
+    hk_daemon_wait_for(&turn_log(abandoned)->first_delta, "the abandoned turn to start");
+
+    g_dbus_connection_close_sync(other, NULL, NULL);
+    g_object_unref(other);
+
+    next = send_text(id, "Are you free?", 4);
+    hk_daemon_wait_for(&turn_log(next)->ended, "the next client's turn");
+    ck_assert(turn_log(next)->finished);
+    ck_assert(turn_log(abandoned)->failed);
+    ck_assert_str_eq(turn_log(abandoned)->error, E_CANCELLED);
+    ck_assert_int_lt(g_utf8_strlen(turn_log(abandoned)->deltas->str, -1), STOPPED_EARLY_CHARS);
+    g_free(id);
+}
+END_TEST
+
+/* ------------------------------------------------------- many clients */
+
+typedef struct {
+    int      answered;
+    int      failed;
+    gboolean all;
+    int      expected;
+} AskCount;
+
+static void
+ask_done_cb(GObject *source, GAsyncResult *result, gpointer data)
+{
+    AskCount *count = data;
+    GError *error = NULL;
+    GVariant *reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+
+    if (reply) {
+        const char *text;
+        g_variant_get(reply, "(&s@a{sv})", &text, NULL);
+        if (*text)
+            count->answered++;
+        g_variant_unref(reply);
+    } else {
+        fprintf(stderr, "Ask failed: %s\n", error->message);
+        count->failed++;
+        g_error_free(error);
+    }
+    count->all = count->answered + count->failed == count->expected;
+}
+
+START_TEST(test_eight_clients_at_once)
+{
+    GDBusConnection *clients[8];
+    AskCount count = { .expected = 8 };
+
+    start_with_model();
+    for (int i = 0; i < 8; i++) {
+        clients[i] = hk_daemon_connect(d);
+        g_dbus_connection_call(clients[i], "org.hearken.Assistant1", "/org/hearken/Assistant1",
+                               "org.hearken.Assistant1", "Ask",
+                               g_variant_new_parsed("(%s, {'max_tokens': <@u 8>})",
+                                                    i % 2 ? "Hello" : "What time is it?"),
+                               G_VARIANT_TYPE("(sa{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                               HK_DAEMON_TIMEOUT_MS, NULL, ask_done_cb, &count);
+    }
+    hk_daemon_wait_for(&count.all, "eight answers");
+    ck_assert_int_eq(count.answered, 8);
+    for (int i = 0; i < 8; i++) {
+        g_dbus_connection_close_sync(clients[i], NULL, NULL);
+        g_object_unref(clients[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_queued_turns_per_client_are_limited)
+{
+    GError *error = NULL;
+    guint64 queued[4];
+    char *id;
+
+    start_with_model();
+    id = start_conversation();
+    for (int i = 0; i < 4; i++)
+        queued[i] = send_text(id, "Long answer please.", 8192);
+    ck_assert_ptr_null(hk_daemon_call(d, "Send",
+                                      g_variant_new_parsed("(%s, 'One more.', @a{sv} {})", id), &error));
+    hk_assert_dbus_error(error, E_BUSY);
+    ck_assert_ptr_nonnull(strstr(error->message, "4"));
+    g_clear_error(&error);
+
+    /* a waiting turn can be cancelled as well as the running one */
+    for (int i = 3; i >= 0; i--)
+        g_variant_unref(call("Cancel", g_variant_new("(t)", queued[i])));
+    for (int i = 0; i < 4; i++) {
+        hk_daemon_wait_for(&turn_log(queued[i])->ended, "the cancelled turns");
+        ck_assert_str_eq(turn_log(queued[i])->error, E_CANCELLED);
+    }
+    /* room again */
+    g_variant_unref(call("Cancel", g_variant_new("(t)", send_text(id, "Now?", 4))));
+    g_free(id);
+}
+END_TEST
+
+/* ----------------------------------------------------------- LoadModel */
+
+START_TEST(test_load_model)
+{
+    GVariant *value, *reply, *models, *entry;
+    gboolean loaded = FALSE;
+
+    hk_daemon_start(d, NULL);
+    value = hk_daemon_property(d, "Model");
+    ck_assert_str_eq(g_variant_get_string(value, NULL), "");
+    g_variant_unref(value);
+
+    g_variant_unref(call("LoadModel", g_variant_new("(s)", model_path)));
+    value = hk_daemon_property(d, "Model");
+    ck_assert_str_eq(g_variant_get_string(value, NULL), model_path);
+    g_variant_unref(value);
+
+    reply = call("ListModels", NULL);
+    models = g_variant_get_child_value(reply, 0);
+    ck_assert_uint_eq(g_variant_n_children(models), 1);
+    entry = g_variant_get_child_value(models, 0);
+    ck_assert(g_variant_lookup(entry, "loaded", "b", &loaded));
+    ck_assert(loaded);
+    g_variant_unref(entry);
+    g_variant_unref(models);
+    g_variant_unref(reply);
+
+    /* and the chosen model answers */
+    reply = call("Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 4>})"));
+    g_variant_unref(reply);
+}
+END_TEST
+
+/* ------------------------------------------------------------- crashes */
+
+START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
+{
+    char *id;
+    guint64 turn;
+    GVariant *h, *turns_array;
+    const char *role, *text;
+
+    start_with_model();
+    id = start_conversation();
+    turn = send_text(id, "Remember this question.", 8192);
+    hk_daemon_wait_for(&turn_log(turn)->first_delta, "the turn to start");
+    hk_daemon_kill(d, SIGKILL);
+
+    start_with_model();
+    h = history(id);
+    turns_array = g_variant_get_child_value(h, 0);
+    ck_assert_uint_ge(g_variant_n_children(turns_array), 1);
+    g_variant_get_child(turns_array, 0, "(t&s&s)", NULL, &role, &text);
+    ck_assert_str_eq(role, "user");
+    ck_assert_str_eq(text, "Remember this question.");
+    g_variant_unref(turns_array);
+    g_variant_unref(h);
+
+    /* and numbering goes on past the lost turn */
+    ck_assert_uint_gt(send_text(id, "Again?", 2), turn);
+    g_free(id);
+}
+END_TEST
+
+static Suite *
+generation_suite(void)
+{
+    Suite *s = suite_create("daemon-generation");
+    TCase *ask = tcase_create("ask");
+    TCase *streams = tcase_create("streams");
+    TCase *models = tcase_create("models");
+
+    tcase_add_checked_fixture(ask, setup, teardown);
+    tcase_add_test(ask, test_ask_answers_and_records);
+    tcase_add_test(ask, test_eight_clients_at_once);
+    suite_add_tcase(s, ask);
+
+    tcase_add_checked_fixture(streams, setup, teardown);
+    tcase_add_test(streams, test_send_streams_delta_then_finished);
+    tcase_add_test(streams, test_cancel_mid_stream);
+    tcase_add_test(streams, test_client_leaving_frees_the_worker);
+    tcase_add_test(streams, test_queued_turns_per_client_are_limited);
+    suite_add_tcase(s, streams);
+
+    tcase_add_checked_fixture(models, setup, teardown);
+    tcase_add_test(models, test_load_model);
+    tcase_add_test(models, test_sigkill_during_a_turn_loses_no_committed_turn);
+    suite_add_tcase(s, models);
+    return s;
+}
+
+int
+main(void)
+{
+    if (!hk_test_shared_dir()) {
+        printf("SKIP: test-daemon-generation needs the shared/ folder (HEARKEN_SHARED) "
+               "for models/llama-2-tiny-random.gguf\n");
+        return HK_TEST_SKIP;
+    }
+    return hk_daemon_run_suite(generation_suite());
+}
