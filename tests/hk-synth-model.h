@@ -47,7 +47,7 @@ typedef struct synth_model {
     /* Faults for the malformed-file tests; NULL for none. */
     const char *omit;            /* leave this tensor out */
     const char *misshape;        /* give this tensor one row too many */
-    const char *mistype;         /* write this matrix as q4_1, which no kernel computes */
+    const char *mistype;         /* write this tensor as q4_1, which no kernel computes */
 } synth_model;
 
 /* dim 64, 2 layers, 4 heads, 2 kv heads, ff 128, f32. */

@@ -325,8 +325,8 @@ START_TEST(test_add_swiglu_bias)
 
         hk_backend_swiglu(be, &a, &b, &view);
         for (size_t i = 0; i < count; i++)
-            want[i] = host(&a)[i] / (1.0 + exp(-host(&a)[i])) * host(&b)[i];
-        ck_assert_double_lt(nmse(host(&view), want, count), 1e-12);
+            want[i] = host(&a)[i] / (1.0 + exp(-host(&a)[i])) * host(&b)[i];   /* e^x to 1e-5 */
+        ck_assert_double_lt(nmse(host(&view), want, count), 1e-10);
 
         for (size_t i = 0; i < count; i++)
             want[i] = (double)host(&view)[i] + host(&bias)[i % d];

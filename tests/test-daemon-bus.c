@@ -388,7 +388,6 @@ START_TEST(test_later_features_say_not_available)
         { "TranscribeFile", "('/tmp/x.wav',)", "voice" },
         { "StartListening", "(@a{sv} {},)", "voice" },
         { "StopListening", NULL, "voice" },
-        { "PullModel", "('qwen2.5-0.5b',)", "HEARKEN_MODEL" },
     };
 
     hk_daemon_start(d, NULL);
@@ -545,6 +544,47 @@ START_TEST(test_list_models_survives_damaged_files)
 }
 END_TEST
 
+static void
+model_changed_cb(GDBusConnection *connection, const char *sender, const char *path,
+                 const char *interface, const char *signal, GVariant *params, gpointer data)
+{
+    GVariant *changed = g_variant_get_child_value(params, 1);
+    const char *model;
+
+    if (g_variant_lookup(changed, "Model", "&s", &model) && g_str_has_suffix(model, "/second.gguf"))
+        *(gboolean *) data = TRUE;
+    g_variant_unref(changed);
+}
+
+START_TEST(test_model_setting_is_followed_live)
+{
+    char *first = write_model("first.gguf", "First");
+    char *second = write_model("second.gguf", "Second");
+    gboolean seen = FALSE;
+    guint subscription;
+    char *model;
+
+    hk_daemon_start(d, NULL);
+    model = property_string("Model");
+    ck_assert_str_eq(model, first);
+    g_free(model);
+
+    subscription = g_dbus_connection_signal_subscribe(
+        d->connection, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+        "/org/hearken/Assistant1", "org.hearken.Assistant1", G_DBUS_SIGNAL_FLAGS_NONE,
+        model_changed_cb, &seen, NULL);
+    hk_daemon_write_settings(d, "model='second'");
+    hk_daemon_wait_for(&seen, "PropertiesChanged with the new Model");
+    model = property_string("Model");
+    ck_assert_str_eq(model, second);
+
+    g_dbus_connection_signal_unsubscribe(d->connection, subscription);
+    g_free(model);
+    g_free(first);
+    g_free(second);
+}
+END_TEST
+
 /* ------------------------------------------------------------ lifetime */
 
 START_TEST(test_sigterm_shuts_down_cleanly)
@@ -570,6 +610,15 @@ START_TEST(test_sigterm_shuts_down_cleanly)
     g_variant_get(reply, "(b)", &owned);
     ck_assert(!owned);
     g_variant_unref(reply);
+}
+END_TEST
+
+START_TEST(test_end_of_session_stops_the_service)
+{
+    hk_daemon_start(d, NULL);
+    /* the session bus goes away, as at logout */
+    g_test_dbus_stop(d->bus);
+    hk_daemon_expect_exit(d);
 }
 END_TEST
 
@@ -634,12 +683,14 @@ bus_suite(void)
     tcase_add_checked_fixture(settings, setup, teardown);
     tcase_add_test(settings, test_history_off_writes_nothing);
     tcase_add_test(settings, test_setting_change_is_picked_up_live);
+    tcase_add_test(settings, test_model_setting_is_followed_live);
     tcase_add_test(settings, test_environment_overrides_settings);
     tcase_add_test(settings, test_bad_environment_is_refused_at_start);
     suite_add_tcase(s, settings);
 
     tcase_add_checked_fixture(lifetime, setup, teardown);
     tcase_add_test(lifetime, test_sigterm_shuts_down_cleanly);
+    tcase_add_test(lifetime, test_end_of_session_stops_the_service);
     tcase_add_test(lifetime, test_second_instance_and_replace);
     tcase_add_test(lifetime, test_damaged_database_is_moved_aside);
     suite_add_tcase(s, lifetime);

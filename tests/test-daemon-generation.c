@@ -255,12 +255,16 @@ START_TEST(test_send_streams_delta_then_finished)
     ck_assert_str_eq(log->deltas->str, log->reply);
     ck_assert_uint_le(log->tokens, 16);
 
-    /* the next turn continues the conversation: its prompt holds the first */
+    /* the next turn continues the conversation */
     second = send_text(id, "And then?", 8);
     ck_assert_uint_gt(second, first);
     hk_daemon_wait_for(&turn_log(second)->ended, "the end of the second turn");
     ck_assert(turn_log(second)->finished);
-    ck_assert_uint_gt(turn_log(second)->prompt_tokens, turn_log(first)->prompt_tokens + log->tokens);
+    /* the cache kept the first turn: the second reads only what follows
+     * it (the reply's last token, the new question, the markup), fewer
+     * tokens than the system prompt and the first question */
+    ck_assert_uint_gt(turn_log(second)->prompt_tokens, 0);
+    ck_assert_uint_lt(turn_log(second)->prompt_tokens, turn_log(first)->prompt_tokens);
 
     h = history(id);
     ck_assert_uint_eq(n_items(h), 4);
@@ -349,6 +353,38 @@ START_TEST(test_client_leaving_frees_the_worker)
 }
 END_TEST
 
+START_TEST(test_long_conversation_keeps_its_latest_turns)
+{
+    GString *paragraph = g_string_new(NULL);
+    char *id, *huge;
+    guint64 turn = 0;
+
+    /* 256 tokens of context: a few paragraphs fill it */
+    hk_daemon_write_settings(d, "context-length=uint32 256");
+    start_with_model();
+    id = start_conversation();
+    for (int i = 0; i < 20; i++)
+        g_string_append(paragraph, "the quick brown fox ");
+    for (int i = 0; i < 4; i++) {
+        turn = send_text(id, paragraph->str, 8);
+        hk_daemon_wait_for(&turn_log(turn)->ended, "a turn of the long conversation");
+        ck_assert_msg(turn_log(turn)->finished, "turn %d failed: %s", i, turn_log(turn)->error);
+    }
+    /* the last prompt left out the oldest turns and kept room for the reply */
+    ck_assert_uint_le(turn_log(turn)->prompt_tokens + 8, 256);
+    ck_assert_uint_gt(turn_log(turn)->prompt_tokens, 0);
+
+    /* one message longer than the whole context cannot be answered */
+    huge = g_strnfill(4000, 'x');
+    turn = send_text(id, huge, 8);
+    hk_daemon_wait_for(&turn_log(turn)->ended, "the turn too long for the context");
+    ck_assert_str_eq(turn_log(turn)->error, "org.hearken.Error.TooLong");
+    g_free(huge);
+    g_string_free(paragraph, TRUE);
+    g_free(id);
+}
+END_TEST
+
 /* ------------------------------------------------------- many clients */
 
 typedef struct {
@@ -426,8 +462,8 @@ START_TEST(test_queued_turns_per_client_are_limited)
         hk_daemon_wait_for(&turn_log(queued[i])->ended, "the cancelled turns");
         ck_assert_str_eq(turn_log(queued[i])->error, E_CANCELLED);
     }
-    /* room again */
-    g_variant_unref(call("Cancel", g_variant_new("(t)", send_text(id, "Now?", 4))));
+    /* room again (a long turn: a short one may end before Cancel comes) */
+    g_variant_unref(call("Cancel", g_variant_new("(t)", send_text(id, "Now?", 8192))));
     g_free(id);
 }
 END_TEST
@@ -514,6 +550,7 @@ generation_suite(void)
     tcase_add_test(streams, test_cancel_mid_stream);
     tcase_add_test(streams, test_client_leaving_frees_the_worker);
     tcase_add_test(streams, test_queued_turns_per_client_are_limited);
+    tcase_add_test(streams, test_long_conversation_keeps_its_latest_turns);
     suite_add_tcase(s, streams);
 
     tcase_add_checked_fixture(models, setup, teardown);

@@ -518,6 +518,14 @@ START_TEST(test_unsupported_type)
 }
 END_TEST
 
+START_TEST(test_norm_not_f32)
+{
+    synth_model s = synth_model_default();
+    s.mistype = "blk.0.ffn_norm.weight";
+    expect_load_error(&s, "tensor 'blk.0.ffn_norm.weight' has type q4_1, expected f32");
+}
+END_TEST
+
 START_TEST(test_unknown_architecture)
 {
     synth_model s = synth_model_default();
@@ -615,6 +623,7 @@ model_suite(void)
     tcase_add_test(tc, test_wrong_shape);
     tcase_add_test(tc, test_wrong_norm_shape);
     tcase_add_test(tc, test_unsupported_type);
+    tcase_add_test(tc, test_norm_not_f32);
     tcase_add_test(tc, test_unknown_architecture);
     tcase_add_test(tc, test_bad_head_counts);
     suite_add_tcase(s, tc);

@@ -412,6 +412,39 @@ START_TEST(test_eval_in_batches)
 }
 END_TEST
 
+/* What a conversation's next turn relies on: after truncating to a prefix,
+ * new tokens read the same as in a session that never saw the rest. */
+START_TEST(test_truncate_keeps_a_prefix)
+{
+    synth_model s = synth_model_default();
+    s.type = HK_TYPE_F16;
+    loaded l;
+    load(&s, &l);
+    const int32_t first[] = { 1, 40, 41, 260, 270, 280, 290, 3 };
+    const int32_t next[] = { 100, 200, 298 };
+    const uint32_t keep = 5;
+    hk_session *reused = session(&l, 32, 16, false), *fresh = session(&l, 32, 16, false);
+    hk_error err = { 0 };
+
+    ck_assert_int_eq(hk_session_eval(reused, first, G_N_ELEMENTS(first), NULL, &err), 0);
+    hk_session_truncate(reused, 100);   /* beyond what it holds: no change */
+    ck_assert_uint_eq(hk_session_n_past(reused), G_N_ELEMENTS(first));
+    hk_session_truncate(reused, keep);
+    ck_assert_uint_eq(hk_session_n_past(reused), keep);
+    ck_assert_int_eq(hk_session_eval(reused, next, G_N_ELEMENTS(next), NULL, &err), 0);
+
+    ck_assert_int_eq(hk_session_eval(fresh, first, keep, NULL, &err), 0);
+    ck_assert_int_eq(hk_session_eval(fresh, next, G_N_ELEMENTS(next), NULL, &err), 0);
+    ck_assert_uint_eq(hk_session_n_past(reused), hk_session_n_past(fresh));
+    ck_assert_int_eq(memcmp(hk_session_logits(reused), hk_session_logits(fresh),
+                            SYNTH_N_VOCAB * sizeof(float)), 0);
+
+    hk_session_free(reused);
+    hk_session_free(fresh);
+    unload(&l);
+}
+END_TEST
+
 /* ----------------------------------------------------------------------------
  * The shared tiny model, end to end */
 
@@ -463,6 +496,7 @@ session_suite(void)
 
     tc = tcase_create("eval");
     tcase_add_test(tc, test_eval_in_batches);
+    tcase_add_test(tc, test_truncate_keeps_a_prefix);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("shared");

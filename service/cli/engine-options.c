@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "cpu/backend-cpu.h"
+#include "backend-failover.h"
 
 void
 engine_error(const char *fmt, ...)
@@ -101,6 +101,13 @@ engine_options_parse(engine_options *o, int opt, const char *arg)
             return -1;
         o->n_ctx = v;
         return 1;
+    case ENGINE_OPT_BACKEND:
+        if (!hk_backend_name_is_valid(arg)) {
+            bad_value(o, "--backend", arg, "is not auto, vulkan or cpu");
+            return -1;
+        }
+        o->backend = arg;
+        return 1;
     default:
         return 0;
     }
@@ -139,8 +146,12 @@ engine_model_load(const engine_options *o, bool want_tokenizer, engine_model *re
     int rc = hk_gguf_open(o->model_path, &em.gguf, &err);
     if (rc == 0 && want_tokenizer)
         rc = hk_tokenizer_load(em.gguf, &em.tok, &err);
+    hk_backend_request request;
+    hk_backend_request_init(&request);
+    request.backend = o->backend;
+    request.n_threads = o->n_threads;
     if (rc == 0)
-        rc = hk_backend_cpu_new(o->n_threads, &em.backend, &err);
+        rc = hk_backend_select(&request, &em.backend, em.backend_reason, &err);
     if (rc == 0)
         rc = hk_model_load(em.gguf, em.backend, &em.model, &err);
     if (rc < 0) {
@@ -151,6 +162,15 @@ engine_model_load(const engine_options *o, bool want_tokenizer, engine_model *re
     em.load_seconds = engine_now() - t0;
     *ret = em;
     return true;
+}
+
+void
+engine_print_backend(const engine_model *em)
+{
+    const char *left = hk_backend_failover_reason(em->backend);
+    fprintf(stderr, "backend:    %s (%s)\n", hk_backend_name(em->backend),
+            hk_backend_description(em->backend));
+    fprintf(stderr, "reason:     %s\n", left ? left : em->backend_reason);
 }
 
 void

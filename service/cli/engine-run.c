@@ -152,6 +152,7 @@ chat_prompt(const engine_model *em, const char *prompt)
 static void
 print_timings(const engine_model *em, const hk_generate_stats *st)
 {
+    engine_print_backend(em);
     fprintf(stderr, "load:       %.1f ms\n", em->load_seconds * 1e3);
     fprintf(stderr, "prompt:     %u tokens in %.1f ms, %.2f tokens/s\n", st->n_prompt,
             st->prompt_seconds * 1e3,

@@ -7,6 +7,7 @@
 #include "hearken-error.h"
 #include "hearken-limits.h"
 #include "hearken-options.h"
+#include "hearken-puller.h"
 #include "hearken-scheduler.h"
 
 struct _HearkenAssistant
@@ -17,10 +18,12 @@ struct _HearkenAssistant
   HearkenStore                  *store;
   HearkenModels                 *models;
   HearkenScheduler              *scheduler;
+  HearkenPuller                 *puller;
 
   /* The model LoadModel chose; it holds until the model setting changes. */
   char                          *chosen_model;
-  /* Ask calls waiting for their turn: guint64* turn → invocation. */
+  /* Ask calls waiting for their turn: guint64* turn → invocation (the
+   * handler's reference, which answering the call gives up). */
   GHashTable                    *asks;
 };
 
@@ -150,6 +153,7 @@ update_backend (HearkenAssistant *self)
   hearken_dbus_assistant1_set_backend_reason (iface, reason);
 }
 
+/* The scheduler sets backend, then device: device's notify sees both. */
 static void
 scheduler_backend_changed_cb (HearkenAssistant *self,
                               GParamSpec       *pspec,
@@ -321,14 +325,18 @@ check_message (const char  *what,
                const char  *text,
                GError     **error)
 {
-  g_autofree char *stripped = g_strstrip (g_strdup (text));
+  const char *p = text;
 
-  if (!*stripped)
+  if (!hearken_check_length (what, text, HEARKEN_MAX_TEXT_BYTES, error))
+    return FALSE;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (!*p)
     {
       g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_INVALID_ARGUMENT, "%s is empty", what);
       return FALSE;
     }
-  return hearken_check_length (what, text, HEARKEN_MAX_TEXT_BYTES, error);
+  return TRUE;
 }
 
 /* The settings, then the conversation's options, then the call's. */
@@ -484,7 +492,7 @@ handle_ask (HearkenDBusAssistant1 *object,
       !(turn = start_turn (self, invocation, id, arg_prompt, &options, model_path, &error)))
     return return_error (invocation, error);
 
-  g_hash_table_insert (self->asks, g_memdup2 (&turn, sizeof turn), g_object_ref (invocation));
+  g_hash_table_insert (self->asks, g_memdup2 (&turn, sizeof turn), invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -509,6 +517,8 @@ turn_info (const HearkenTurnResult *result)
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
 
   g_variant_dict_insert (&dict, "turn", "t", result->turn);
+  /* an Ask's conversation, for Send and History to go on with it */
+  g_variant_dict_insert (&dict, "conversation", "s", result->conversation);
   g_variant_dict_insert (&dict, "tokens", "u", result->stats.tokens);
   g_variant_dict_insert (&dict, "prompt_tokens", "u", result->stats.prompt_tokens);
   g_variant_dict_insert (&dict, "tokens_per_second", "d", result->stats.tokens_per_second);
@@ -621,13 +631,14 @@ list_models_thread (GTask        *task,
                          (GDestroyNotify) g_variant_unref);
 }
 
+/* user_data: the handler's reference to the invocation. */
 static void
 list_models_done_cb (GObject      *source_object,
                      GAsyncResult *result,
                      gpointer      user_data)
 {
   HearkenAssistant *self = HEARKEN_ASSISTANT (source_object);
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  GDBusMethodInvocation *invocation = user_data;
   g_autoptr(GVariant) models = g_task_propagate_pointer (G_TASK (result), NULL);
 
   hearken_dbus_assistant1_complete_list_models (HEARKEN_DBUS_ASSISTANT1 (self), invocation, models);
@@ -640,7 +651,7 @@ handle_list_models (HearkenDBusAssistant1 *object,
                     GDBusMethodInvocation *invocation)
 {
   HearkenAssistant *self = HEARKEN_ASSISTANT (object);
-  g_autoptr(GTask) task = g_task_new (self, NULL, list_models_done_cb, g_object_ref (invocation));
+  g_autoptr(GTask) task = g_task_new (self, NULL, list_models_done_cb, invocation);
   ListModelsData *data = g_new0 (ListModelsData, 1);
 
   data->models = g_object_ref (self->models);
@@ -654,7 +665,7 @@ handle_list_models (HearkenDBusAssistant1 *object,
 
 typedef struct {
   HearkenAssistant      *self;
-  GDBusMethodInvocation *invocation;
+  GDBusMethodInvocation *invocation;    /* the handler's reference */
 } LoadModelCall;
 
 static void
@@ -664,18 +675,17 @@ load_model_done_cb (GObject      *source_object,
 {
   LoadModelCall *call = user_data;
   g_autoptr(HearkenAssistant) self = call->self;
-  g_autoptr(GDBusMethodInvocation) invocation = call->invocation;
+  GDBusMethodInvocation *invocation = call->invocation;
   g_autoptr(GError) error = NULL;
 
   g_free (call);
   if (!hearken_scheduler_load_finish (HEARKEN_SCHEDULER (source_object), result, &error))
     {
-      return_error (g_steal_pointer (&invocation), error);
+      return_error (invocation, error);
       return;
     }
   update_model (self);
-  hearken_dbus_assistant1_complete_load_model (HEARKEN_DBUS_ASSISTANT1 (self),
-                                               g_steal_pointer (&invocation));
+  hearken_dbus_assistant1_complete_load_model (HEARKEN_DBUS_ASSISTANT1 (self), invocation);
 }
 
 static gboolean
@@ -702,7 +712,7 @@ handle_load_model (HearkenDBusAssistant1 *object,
   self->chosen_model = g_strdup (path);
   call = g_new0 (LoadModelCall, 1);
   call->self = g_object_ref (self);
-  call->invocation = g_object_ref (invocation);
+  call->invocation = invocation;
   hearken_scheduler_load_async (self->scheduler, path,
                                 hearken_settings_get_threads (self->settings),
                                 hearken_settings_get_context_length (self->settings),
@@ -715,12 +725,32 @@ handle_pull_model (HearkenDBusAssistant1 *object,
                    GDBusMethodInvocation *invocation,
                    const char            *arg_name_or_url)
 {
-  g_autofree char *folder = g_build_filename (g_get_user_data_dir (), "hearken", "models", NULL);
-  g_autofree char *message =
-    g_strdup_printf ("Downloading models is not available yet: it comes with the model "
-                     "catalog. Meanwhile put a GGUF file in %s, or set HEARKEN_MODEL", folder);
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+  g_autoptr(GError) error = NULL;
+  guint64 job;
 
-  return return_not_available (invocation, message);
+  if (!hearken_puller_start (self->puller, arg_name_or_url, &job, &error))
+    return return_error (invocation, error);
+  hearken_dbus_assistant1_complete_pull_model (object, invocation, job);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+pull_progress_cb (HearkenAssistant *self,
+                  guint64           job,
+                  guint64           done,
+                  guint64           total)
+{
+  hearken_dbus_assistant1_emit_progress (HEARKEN_DBUS_ASSISTANT1 (self), job, done, total);
+}
+
+static void
+pull_finished_cb (HearkenAssistant *self,
+                  guint64           job,
+                  const char       *path,
+                  const char       *error)
+{
+  hearken_dbus_assistant1_emit_pull_finished (HEARKEN_DBUS_ASSISTANT1 (self), job, path, error);
 }
 
 /* ------------------------------------------------ later features' methods */
@@ -795,6 +825,10 @@ hearken_assistant_dispose (GObject *object)
   if (self->scheduler)
     hearken_scheduler_shutdown (self->scheduler);
   g_clear_object (&self->scheduler);
+  /* cancels the downloads, whose jobs hold the puller until they end */
+  if (self->puller)
+    g_object_run_dispose (G_OBJECT (self->puller));
+  g_clear_object (&self->puller);
   g_clear_pointer (&self->asks, g_hash_table_unref);
   g_clear_pointer (&self->chosen_model, g_free);
   g_clear_object (&self->settings);
@@ -825,6 +859,7 @@ hearken_assistant_new (HearkenSettings *settings,
 {
   HearkenAssistant *self;
   HearkenDBusAssistant1 *iface;
+  g_autofree char *models_folder = NULL;
 
   g_return_val_if_fail (HEARKEN_IS_SETTINGS (settings), NULL);
   g_return_val_if_fail (HEARKEN_IS_STORE (store), NULL);
@@ -835,6 +870,8 @@ hearken_assistant_new (HearkenSettings *settings,
   self->store = g_object_ref (store);
   self->models = g_object_ref (models);
   self->scheduler = hearken_scheduler_new ();
+  models_folder = g_build_filename (g_get_user_data_dir (), "hearken", "models", NULL);
+  self->puller = hearken_puller_new (models_folder);
 
   iface = HEARKEN_DBUS_ASSISTANT1 (self);
   hearken_dbus_assistant1_set_version (iface, HEARKEN_VERSION);
@@ -852,6 +889,10 @@ hearken_assistant_new (HearkenSettings *settings,
                            G_CALLBACK (scheduler_state_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->scheduler, "notify::device",
                            G_CALLBACK (scheduler_backend_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->puller, "progress",
+                           G_CALLBACK (pull_progress_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->puller, "finished",
+                           G_CALLBACK (pull_finished_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (settings, "notify::idle-unload-seconds",
                            G_CALLBACK (idle_unload_changed_cb), self, G_CONNECT_SWAPPED);
 

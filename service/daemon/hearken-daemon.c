@@ -77,9 +77,15 @@ name_lost_cb (GDBusConnection *connection,
 {
   HearkenDaemon *self = HEARKEN_DAEMON (user_data);
 
-  if (!connection)
+  if (!connection && self->name_acquired)
     {
-      g_warning ("No connection to the session bus; hearkend runs in a desktop session "
+      /* the session is ending */
+      g_debug ("The session bus closed; exiting");
+      quit (self, EXIT_SUCCESS);
+    }
+  else if (!connection)
+    {
+      g_warning ("Could not connect to the session bus; hearkend runs in a desktop session "
                  "(DBUS_SESSION_BUS_ADDRESS)");
       quit (self, EXIT_FAILURE);
     }
@@ -203,7 +209,8 @@ hearken_daemon_run (HearkenDaemon *self)
 
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->assistant));
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->assistant)))
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->assistant));
   g_clear_handle_id (&self->owner_id, g_bus_unown_name);
   return self->exit_status;
 }

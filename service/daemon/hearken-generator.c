@@ -28,6 +28,11 @@ struct _HearkenGenerator
   hk_backend      *backend;
   hk_model        *model;
   hk_session      *session;
+  /* (n_past,) the tokens whose keys and values the session holds: the
+   * next turn of a conversation reads only what follows them */
+  GArray          *cached;
+  /* the text those tokens spell, the last prompt's markup included */
+  GString         *cached_text;
 };
 
 G_DEFINE_FINAL_TYPE (HearkenGenerator, hearken_generator, G_TYPE_OBJECT)
@@ -65,6 +70,9 @@ hearken_generator_finalize (GObject *object)
 
   /* The session uses the model, the model the backend and the mapping. */
   g_clear_pointer (&self->session, hk_session_free);
+  g_clear_pointer (&self->cached, g_array_unref);
+  if (self->cached_text)
+    g_string_free (self->cached_text, TRUE);
   g_clear_pointer (&self->model, hk_model_free);
   g_clear_pointer (&self->backend, hk_backend_free);
   g_clear_pointer (&self->tokenizer, hk_tokenizer_free);
@@ -86,6 +94,8 @@ hearken_generator_class_init (HearkenGeneratorClass *klass)
 static void
 hearken_generator_init (HearkenGenerator *self)
 {
+  self->cached = g_array_new (FALSE, FALSE, sizeof (int32_t));
+  self->cached_text = g_string_new (NULL);
 }
 
 static char *
@@ -215,6 +225,7 @@ typedef struct {
   HearkenPieceFunc  func;
   gpointer          user_data;
   gboolean          stopped;
+  GArray           *generated;   /* the reply's tokens */
 } PieceRelay;
 
 static bool
@@ -224,6 +235,8 @@ relay_piece (const char *text,
 {
   PieceRelay *relay = user;
 
+  if (token >= 0)
+    g_array_append_val (relay->generated, token);
   if (!*text)
     return true;
   if (!relay->func (text, relay->user_data))
@@ -231,18 +244,57 @@ relay_piece (const char *text,
   return !relay->stopped;
 }
 
-/* Tokens of the rendered prompt, or -1 when it cannot be encoded. */
+/* Tokens of text, or -1 when it cannot be encoded.  special: text is a
+ * rendered prompt, markup included. */
 static gssize
 count_tokens (HearkenGenerator *self,
-              const char       *prompt)
+              const char       *text,
+              gboolean          special)
 {
   int32_t *ids = NULL;
   size_t n = 0;
 
-  if (hk_tokenizer_encode (self->tokenizer, prompt, strlen (prompt), TRUE, TRUE, &ids, &n, NULL) < 0)
+  if (hk_tokenizer_encode (self->tokenizer, text, strlen (text), special, special, &ids, &n, NULL) < 0)
     return -1;
   free (ids);
   return (gssize) n;
+}
+
+static guint64
+content_tokens (HearkenGenerator *self,
+                const char       *content)
+{
+  gssize n = count_tokens (self, content, FALSE);
+
+  return n > 0 ? (guint64) n : 0;
+}
+
+/* The oldest message worth trying: walking back from the newest while
+ * the messages' own tokens, the system message's included, fit in budget.
+ * The chat markup comes on top, so the rendered prompt is still checked;
+ * this only keeps a long history from being tokenized again and again. */
+static gsize
+first_candidate (HearkenGenerator      *self,
+                 const hk_chat_message *messages,
+                 gsize                  n_messages,
+                 gsize                  n_system,
+                 guint                  budget)
+{
+  guint64 total = 0;
+  gsize from = n_messages - 1;
+
+  for (gsize i = 0; i < n_system; i++)
+    total += content_tokens (self, messages[i].content);
+  /* the newest message is kept whatever its length */
+  total += content_tokens (self, messages[from].content);
+  while (from > n_system)
+    {
+      total += content_tokens (self, messages[from - 1].content);
+      if (total > budget)
+        break;
+      from--;
+    }
+  return from;
 }
 
 /* The system message, then messages[from…n), in the chat format. */
@@ -275,12 +327,16 @@ fitting_prompt (HearkenGenerator       *self,
   guint n_ctx = hk_session_n_ctx (self->session);
   guint reserve = MIN (max_tokens, n_ctx / 2);
   gsize n_system = n_messages > 1 && g_str_equal (messages[0].role, "system") ? 1 : 0;
-  gsize from = n_system;
+  gsize from = first_candidate (self, messages, n_messages, n_system, n_ctx - reserve);
+
+  /* a conversation restarts on a user message */
+  while (from < n_messages - 1 && !g_str_equal (messages[from].role, "user"))
+    from++;
 
   for (;;)
     {
       char *prompt = render (self, messages, n_messages, n_system, from);
-      gssize n_tokens = count_tokens (self, prompt);
+      gssize n_tokens = count_tokens (self, prompt, TRUE);
       gsize next = from + 1;
 
       if (n_tokens >= 0 && (guint) n_tokens + reserve <= n_ctx)
@@ -304,6 +360,103 @@ fitting_prompt (HearkenGenerator       *self,
     }
 }
 
+static void
+forget_cache (HearkenGenerator *self)
+{
+  hk_session_clear (self->session);
+  g_array_set_size (self->cached, 0);
+  g_string_truncate (self->cached_text, 0);
+}
+
+/* The prompt's tokens.  When it continues the text the cache spells (the
+ * last prompt and the reply the model wrote), those tokens are taken as
+ * they are and only the rest is encoded: the reply's own tokens, which
+ * encoding its text again need not give back. */
+static int
+encode_prompt (HearkenGenerator  *self,
+               const char        *prompt,
+               int32_t          **ret_ids,
+               size_t            *ret_n,
+               hk_error          *err)
+{
+  size_t n_cached = self->cached->len;
+  const char *rest = prompt + self->cached_text->len;
+  int32_t *rest_ids = NULL;
+  size_t n_rest = 0;
+
+  if (n_cached == 0 || !g_str_has_prefix (prompt, self->cached_text->str) || !*rest)
+    return hk_tokenizer_encode (self->tokenizer, prompt, strlen (prompt),
+                                hk_tokenizer_wants_bos (self->tokenizer), TRUE, ret_ids, ret_n, err);
+  if (hk_tokenizer_encode (self->tokenizer, rest, strlen (rest), FALSE, TRUE, &rest_ids, &n_rest, err) < 0)
+    return -1;
+  *ret_ids = g_new (int32_t, n_cached + n_rest);
+  memcpy (*ret_ids, self->cached->data, n_cached * sizeof (int32_t));
+  memcpy (*ret_ids + n_cached, rest_ids, n_rest * sizeof (int32_t));
+  free (rest_ids);
+  *ret_n = n_cached + n_rest;
+  return 0;
+}
+
+/* The text of the reply's tokens the session fed back, as the stream gave
+ * it: the detokenizer starts after the prompt's last token. */
+static void
+append_reply_text (HearkenGenerator *self,
+                   int32_t           last_prompt_token,
+                   const int32_t    *fed,
+                   guint             n_fed)
+{
+  hk_detokenizer *detok = hk_detokenizer_new (self->tokenizer);
+
+  hk_detokenizer_push (detok, last_prompt_token);
+  for (guint i = 0; i < n_fed; i++)
+    g_string_append (self->cached_text, hk_detokenizer_push (detok, fed[i]));
+  g_string_append (self->cached_text, hk_detokenizer_flush (detok));
+  hk_detokenizer_free (detok);
+}
+
+/* Keep the tokens the prompt shares with the cache, at least one short of
+ * the whole prompt (its last token's logits start the reply); returns how
+ * many are kept. */
+static guint
+reuse_cache (HearkenGenerator *self,
+             const int32_t    *ids,
+             size_t            n_ids)
+{
+  const int32_t *cached = (const int32_t *) (gpointer) self->cached->data;
+  guint keep = 0;
+
+  while (keep < self->cached->len && keep + 1 < n_ids && cached[keep] == ids[keep])
+    keep++;
+  hk_session_truncate (self->session, keep);
+  g_array_set_size (self->cached, keep);
+  return keep;
+}
+
+/* After a reply: the cache holds the prompt's new tokens, then the reply's
+ * tokens the session fed back (not the last one it sampled). */
+static void
+remember_cache (HearkenGenerator *self,
+                const char       *prompt,
+                const int32_t    *read,
+                size_t            n_read,
+                GArray           *generated)
+{
+  guint n_past = hk_session_n_past (self->session);
+  guint n_fed;
+
+  g_array_append_vals (self->cached, read, n_read);
+  g_string_assign (self->cached_text, prompt);
+  n_fed = n_past >= self->cached->len ? n_past - self->cached->len : G_MAXUINT;
+  if (n_fed > generated->len)
+    {
+      /* not what the session holds: start the next turn afresh */
+      forget_cache (self);
+      return;
+    }
+  g_array_append_vals (self->cached, generated->data, n_fed);
+  append_reply_text (self, read[n_read - 1], (const int32_t *) (gpointer) generated->data, n_fed);
+}
+
 gboolean
 hearken_generator_reply (HearkenGenerator        *self,
                          const hk_chat_message   *messages,
@@ -314,10 +467,14 @@ hearken_generator_reply (HearkenGenerator        *self,
                          HearkenGenerationStats  *ret_stats,
                          GError                 **error)
 {
-  PieceRelay relay = { piece_func, user_data, FALSE };
+  g_autoptr(GArray) generated = g_array_new (FALSE, FALSE, sizeof (int32_t));
+  PieceRelay relay = { piece_func, user_data, FALSE, generated };
   hk_generate_params params;
   hk_generate_stats stats = { 0 };
   hk_error err = { 0 };
+  int32_t *ids = NULL;
+  size_t n_ids = 0;
+  guint keep;
   char *prompt;
   int rc;
 
@@ -328,6 +485,15 @@ hearken_generator_reply (HearkenGenerator        *self,
   prompt = fitting_prompt (self, messages, n_messages, sampling->max_tokens, error);
   if (!prompt)
     return FALSE;
+  rc = encode_prompt (self, prompt, &ids, &n_ids, &err);
+  if (rc < 0 || n_ids == 0)
+    {
+      free (prompt);
+      free (ids);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Could not encode the prompt: %s",
+                   rc < 0 ? err.message : "it is empty");
+      return FALSE;
+    }
 
   hk_generate_params_init (&params);
   params.max_tokens = sampling->max_tokens;
@@ -337,18 +503,24 @@ hearken_generator_reply (HearkenGenerator        *self,
   params.stops = stops_for (self->format, &params.n_stops);
   params.parse_special = TRUE;
 
-  /* Each turn starts from an empty context: the prompt holds the whole
-   * conversation. */
-  hk_session_clear (self->session);
-  rc = hk_session_generate (self->session, prompt, &params, relay_piece, &relay, &stats, &err);
-  free (prompt);
+  /* The prompt holds the whole conversation; what the cache holds of it
+   * already (the last turn's prompt and reply) is not read again. */
+  keep = reuse_cache (self, ids, n_ids);
+  rc = hk_session_generate_ids (self->session, ids + keep, n_ids - keep, &params,
+                                relay_piece, &relay, &stats, &err);
 
   /* The context filling up during the reply ends the reply, nothing worse. */
   if (rc < 0 && !(rc == -ENOSPC && stats.n_generated > 0))
     {
+      forget_cache (self);
+      free (prompt);
+      free (ids);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Generation failed: %s", err.message);
       return FALSE;
     }
+  remember_cache (self, prompt, ids + keep, n_ids - keep, generated);
+  free (prompt);
+  free (ids);
 
   if (ret_stats)
     {

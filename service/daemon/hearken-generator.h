@@ -58,7 +58,9 @@ const char       *hearken_generator_get_device  (HearkenGenerator        *self);
 /* The assistant's reply to messages (system first, if any; the last is the
  * user's), rendered in the model's chat format.  When the conversation
  * does not fit in the context, its oldest turns are left out; when even
- * the last message does not fit: HEARKEN_ERROR_TOO_LONG. */
+ * the last message does not fit: HEARKEN_ERROR_TOO_LONG.  The KV cache of
+ * the last reply is kept: the next turn of that conversation reads only
+ * its new tokens (stats->prompt_tokens counts the tokens read). */
 gboolean          hearken_generator_reply       (HearkenGenerator        *self,
                                                  const hk_chat_message   *messages,
                                                  gsize                    n_messages,

@@ -25,3 +25,7 @@
 #define HEARKEN_MAX_QUEUED_PER_SENDER   4
 /* Turns waiting or running, all senders together. */
 #define HEARKEN_MAX_QUEUED_TOTAL        64
+/* Model downloads running at once, and the longest file one may bring
+ * when the catalog gives no size. */
+#define HEARKEN_MAX_PULLS               4
+#define HEARKEN_MAX_DOWNLOAD_BYTES      (G_GUINT64_CONSTANT (64) << 30)

@@ -313,9 +313,9 @@ names_match (const char *a,
 static char *
 no_model_message (HearkenModels *self)
 {
-  return g_strdup_printf ("No usable language model is installed. Put a GGUF file (a small instruct "
-                          "model such as Qwen2.5 0.5B Instruct Q4_K_M) in %s, or set "
-                          "HEARKEN_MODEL=/path/to/model.gguf",
+  return g_strdup_printf ("No usable language model is installed. Download one from the catalog "
+                          "(hearkenctl model pull qwen2.5-0.5b-instruct), put a GGUF file in %s, "
+                          "or set HEARKEN_MODEL=/path/to/model.gguf",
                           self->dirs[0] ? self->dirs[0] : "~/.local/share/hearken/models");
 }
 

@@ -87,7 +87,7 @@ struct _HearkenScheduler
   GCond         cond;
   GQueue        queue;            /* Job*, waiting */
   GQueue        events;           /* Event*, for the main thread */
-  gboolean      drain_scheduled;
+  GSource      *drain_source;     /* set while a drain is pending */
   gboolean      quit;
   guint         idle_unload_seconds;
 
@@ -188,20 +188,28 @@ event_free (Event *event)
 static gboolean drain_events_cb (gpointer user_data);
 
 /* From either thread: queue the event and make sure the main context will
- * run the drain. */
+ * run the drain.  An idle source, not g_main_context_invoke(): that would
+ * run the drain on the worker whenever the main loop is not running (as
+ * during shutdown). */
 static void
 post_event (HearkenScheduler *self,
             Event            *event)
 {
+  GSource *source = NULL;
+
   g_mutex_lock (&self->mutex);
   g_queue_push_tail (&self->events, event);
-  if (!self->drain_scheduled)
+  if (!self->drain_source)
     {
-      self->drain_scheduled = TRUE;
-      g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, drain_events_cb,
-                                  g_object_ref (self), g_object_unref);
+      source = self->drain_source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, drain_events_cb, self, NULL);
+      g_source_set_static_name (source, "[hearken] scheduler events");
     }
   g_mutex_unlock (&self->mutex);
+
+  if (source)
+    g_source_attach (source, self->context);
 }
 
 static void
@@ -219,6 +227,20 @@ post_model_state (HearkenScheduler *self,
       event->device = g_strdup (hearken_generator_get_device (self->generator));
     }
   post_event (self, event);
+}
+
+/* Idle when nothing waits: said before the turn's end, so that whoever
+ * hears of the end finds the state already idle. */
+static void
+post_idle_if_nothing_waits (HearkenScheduler *self)
+{
+  gboolean empty;
+
+  g_mutex_lock (&self->mutex);
+  empty = g_queue_is_empty (&self->queue);
+  g_mutex_unlock (&self->mutex);
+  if (empty)
+    post_model_state (self, "idle");
 }
 
 static void
@@ -328,7 +350,7 @@ drain_events_cb (gpointer user_data)
   g_mutex_lock (&self->mutex);
   events = self->events;
   g_queue_init (&self->events);
-  self->drain_scheduled = FALSE;
+  g_clear_pointer (&self->drain_source, g_source_unref);
   g_mutex_unlock (&self->mutex);
 
   for (GList *link = events.head; link; link = link->next)
@@ -487,7 +509,7 @@ run_turn (HearkenScheduler *self,
 
   if (!ensure_model (self, job->model_path, job->threads, job->n_ctx, &error))
     {
-      post_model_state (self, "idle");
+      post_idle_if_nothing_waits (self);
       post_done (self, job, g_steal_pointer (&error), NULL);
       return;
     }
@@ -495,6 +517,7 @@ run_turn (HearkenScheduler *self,
   reason = g_atomic_int_get (&job->cancel);
   if (reason != CANCEL_NONE)
     {
+      post_idle_if_nothing_waits (self);
       post_done (self, job, cancel_error (job, reason), NULL);
       return;
     }
@@ -509,6 +532,7 @@ run_turn (HearkenScheduler *self,
   reason = g_atomic_int_get (&job->cancel);
   if (!error && reason != CANCEL_NONE)
     error = cancel_error (job, reason);
+  post_idle_if_nothing_waits (self);
   post_done (self, job, g_steal_pointer (&error), &stats);
 }
 
@@ -518,7 +542,9 @@ run_load (HearkenScheduler *self,
 {
   GError *error = NULL;
 
+  /* LoadModel's reply must find the model loaded */
   ensure_model (self, job->model_path, job->threads, job->n_ctx, &error);
+  post_idle_if_nothing_waits (self);
   post_done (self, job, error, NULL);
 }
 
@@ -562,8 +588,6 @@ worker_main (gpointer data)
   g_mutex_lock (&self->mutex);
   while ((job = wait_for_job (self)))
     {
-      gboolean idle;
-
       g_mutex_unlock (&self->mutex);
 
       if (job->kind == JOB_LOAD)
@@ -572,11 +596,6 @@ worker_main (gpointer data)
         run_turn (self, job);
       self->last_used = g_get_monotonic_time ();
 
-      g_mutex_lock (&self->mutex);
-      idle = g_queue_is_empty (&self->queue);
-      g_mutex_unlock (&self->mutex);
-      if (idle && self->generator)
-        post_model_state (self, "idle");
       g_mutex_lock (&self->mutex);
     }
   g_mutex_unlock (&self->mutex);
@@ -873,6 +892,8 @@ hearken_scheduler_shutdown (HearkenScheduler *self)
   self->worker = NULL;
 
   /* What the worker finished, then what it never started. */
+  if (self->drain_source)
+    g_source_destroy (self->drain_source);
   drain_events_cb (self);
   for (guint i = 0; i < waiting->len; i++)
     {

@@ -123,7 +123,6 @@ struct _HearkenStore
 {
   GObject     parent_instance;
 
-  char       *path;
   Connection  disk;
   /* Open while keep-history is off; then every query goes here. */
   Connection  memory;
@@ -357,7 +356,7 @@ connection_open (Connection  *c,
   rc = sqlite3_open_v2 (path ? path : ":memory:", &c->db, flags, NULL);
   if (rc != SQLITE_OK)
     {
-      set_sqlite_error (error, c->db, rc, path);
+      set_sqlite_error (error, c->db, rc, path ? path : "opening an in-memory database");
       connection_close (c);
       return rc;
     }
@@ -449,7 +448,6 @@ hearken_store_finalize (GObject *object)
 
   connection_close (&self->memory);
   connection_close (&self->disk);
-  g_clear_pointer (&self->path, g_free);
 
   G_OBJECT_CLASS (hearken_store_parent_class)->finalize (object);
 }
@@ -495,7 +493,6 @@ hearken_store_open (const char  *path,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (HEARKEN_TYPE_STORE, NULL);
-  self->path = g_strdup (path);
 
   rc = connection_open (&self->disk, path, &local_error);
   if (is_corruption (rc))
@@ -520,14 +517,6 @@ hearken_store_open (const char  *path,
 
   self->next_turn = last_turn_ever (&self->disk) + 1;
   return g_steal_pointer (&self);
-}
-
-const char *
-hearken_store_get_path (HearkenStore *self)
-{
-  g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
-
-  return self->path;
 }
 
 gboolean

@@ -41,7 +41,6 @@ G_DECLARE_FINAL_TYPE (HearkenStore, hearken_store, HEARKEN, STORE, GObject)
 
 HearkenStore *hearken_store_open                (const char               *path,
                                                  GError                  **error);
-const char   *hearken_store_get_path            (HearkenStore             *self);
 
 gboolean      hearken_store_get_keep_history    (HearkenStore             *self);
 gboolean      hearken_store_set_keep_history    (HearkenStore             *self,
@@ -67,10 +66,11 @@ gboolean      hearken_store_add_feedback        (HearkenStore             *self,
                                                  const char               *comment,
                                                  GError                  **error);
 
-/* a(sst): id, title, last-used unix time; most recent first. */
+/* a(sst): id, title, last-used unix time; most recent first.  Floating,
+ * ready to go into a reply. */
 GVariant     *hearken_store_list_conversations  (HearkenStore             *self,
                                                  GError                  **error);
-/* a(tss): turn, role, text; oldest first. */
+/* a(tss): turn, role, text; oldest first.  Floating. */
 GVariant     *hearken_store_history             (HearkenStore             *self,
                                                  const char               *id,
                                                  GError                  **error);

@@ -10,7 +10,9 @@
  *     through `read`, and only after `sync`;
  *   - ops do not fail one by one: shapes are the caller's contract (the
  *     model checks them when it loads), and a failure a backend meets while
- *     running or recording an op is kept and reported by the next `sync`.
+ *     running or recording an op is kept and reported by the next `sync`;
+ *   - one thread at a time calls a backend (models and sessions sharing it
+ *     take turns).
  *
  * Tensors are at most two-dimensional, rows contiguous: ne[0] elements per
  * row, ne[1] rows.  Activations are F32, rows of n_tokens; weights may be

@@ -194,9 +194,12 @@ read_hparams(const hk_gguf *g, hk_hparams *hp, hk_error *err)
 /* ----------------------------------------------------------------------------
  * Weights */
 
-/* Find name, check it is a vector (ne0,) of F32 or a matrix (ne1, ne0) of
- * a type the backend computes with, and hand it to the backend.  A missing
- * optional tensor leaves *ret empty (buffer NULL). */
+/* The ne1 of a vector: a tensor of one dimension, always F32. */
+#define VECTOR 0
+
+/* Find name, check it is a vector (ne0,) of F32 (ne1 VECTOR) or a matrix
+ * (ne1, ne0) of a type the backend computes with, and hand it to the
+ * backend.  A missing optional tensor leaves *ret empty (buffer NULL). */
 static int
 load_tensor(hk_model *m, const hk_gguf *g, const char *name, uint64_t ne0, uint64_t ne1,
             bool required, hk_tensor *ret, hk_error *err)
@@ -207,13 +210,15 @@ load_tensor(hk_model *m, const hk_gguf *g, const char *name, uint64_t ne0, uint6
             return hk_error_set(err, -EINVAL, "tensor '%s' is missing", name);
         return 0;
     }
+    bool vector = ne1 == VECTOR;
+    if (vector)
+        ne1 = 1;
     if (t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != 1 || t->ne[3] != 1)
         return hk_error_set(err, -EINVAL,
                             "tensor '%s' has shape (%llu, %llu, %llu, %llu), expected (%llu, %llu)",
                             name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
                             (unsigned long long)t->ne[2], (unsigned long long)t->ne[3],
                             (unsigned long long)ne0, (unsigned long long)ne1);
-    bool vector = ne1 == 1;
     if (vector && t->type != HK_TYPE_F32)
         return hk_error_set(err, -EINVAL, "tensor '%s' has type %s, expected f32",
                             name, hk_type_name(t->type));
@@ -243,15 +248,15 @@ load_layer(hk_model *m, const hk_gguf *g, uint32_t l, hk_error *err)
         bool        required;
         hk_tensor  *t;
     } tensors[] = {
-        { "attn_norm.weight",   dim,   1,      true, &L->attn_norm },
+        { "attn_norm.weight",   dim,   VECTOR, true, &L->attn_norm },
         { "attn_q.weight",      dim,   q_dim,  true, &L->wq },
         { "attn_k.weight",      dim,   kv_dim, true, &L->wk },
         { "attn_v.weight",      dim,   kv_dim, true, &L->wv },
-        { "attn_q.bias",        q_dim, 1,      bias, &L->bq },
-        { "attn_k.bias",        kv_dim, 1,     bias, &L->bk },
-        { "attn_v.bias",        kv_dim, 1,     bias, &L->bv },
+        { "attn_q.bias",        q_dim, VECTOR, bias, &L->bq },
+        { "attn_k.bias",        kv_dim, VECTOR, bias, &L->bk },
+        { "attn_v.bias",        kv_dim, VECTOR, bias, &L->bv },
         { "attn_output.weight", q_dim, dim,    true, &L->wo },
-        { "ffn_norm.weight",    dim,   1,      true, &L->ffn_norm },
+        { "ffn_norm.weight",    dim,   VECTOR, true, &L->ffn_norm },
         { "ffn_gate.weight",    dim,   ff,     true, &L->w_gate },
         { "ffn_up.weight",      dim,   ff,     true, &L->w_up },
         { "ffn_down.weight",    ff,    dim,    true, &L->w_down },
@@ -295,11 +300,11 @@ load_weights(hk_model *m, const hk_gguf *g, hk_error *err)
     int rc;
     if ((rc = load_tensor(m, g, "token_embd.weight", hp->n_embd, hp->n_vocab, true,
                           &m->tok_embd, err)) < 0 ||
-        (rc = load_tensor(m, g, "output_norm.weight", hp->n_embd, 1, true,
+        (rc = load_tensor(m, g, "output_norm.weight", hp->n_embd, VECTOR, true,
                           &m->output_norm, err)) < 0 ||
         (rc = load_tensor(m, g, "output.weight", hp->n_embd, hp->n_vocab, false,
                           &m->output, err)) < 0 ||
-        (rc = load_tensor(m, g, "rope_freqs.weight", hp->n_rot / 2, 1, false,
+        (rc = load_tensor(m, g, "rope_freqs.weight", hp->n_rot / 2, VECTOR, false,
                           &m->rope_freqs, err)) < 0)
         return rc;
     hp->tied_embeddings = m->output.buffer == NULL;

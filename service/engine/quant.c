@@ -78,11 +78,15 @@ hk_f32_to_bf16(float f)
 
 /* ------------------------------------------------------------- helpers */
 
-/* To nearest, ties to even, as ggml's reference quantizers round. */
+/* To nearest, ties to even, as ggml's reference quantizers round; by
+ * adding 1.5 * 2^23, which leaves the integer in the low mantissa bits,
+ * since lrintf is a library call and this is the activations' hot loop.
+ * Exact for |f| < 2^22; beyond, every caller clamps to far less. */
 static int
 nearest_int(float f)
 {
-    return (int)lrintf(f);
+    f = f > 4194303.0f ? 4194303.0f : f < -4194303.0f ? -4194303.0f : f;
+    return (int)(f32_bits(f + 12582912.0f) & 0x007fffff) - 0x00400000;
 }
 
 static int
@@ -363,8 +367,8 @@ search_scale_min(const float *x, const float *w, int n, int nmax,
 {
     float min = x[0], max = x[0], sum_w = 0, sum_x = 0;
     for (int i = 0; i < n; i++) {
-        min = fminf(min, x[i]);
-        max = fmaxf(max, x[i]);
+        min = x[i] < min ? x[i] : min;
+        max = x[i] > max ? x[i] : max;
         sum_w += w[i];
         sum_x += w[i] * x[i];
     }
@@ -479,8 +483,8 @@ quantize_scales_mins(const float *x, int nmax, float rmin, int nstep,
             w[l] = av_x + fabsf(xs[l]);
         sub_scale[j] = search_scale_min(xs, w, 32, nmax, rmin, 0.1f, nstep,
                                         L + 32 * j, &sub_min[j]);
-        max_scale = fmaxf(max_scale, sub_scale[j]);
-        max_min = fmaxf(max_min, sub_min[j]);
+        max_scale = sub_scale[j] > max_scale ? sub_scale[j] : max_scale;
+        max_min = sub_min[j] > max_min ? sub_min[j] : max_min;
     }
 
     float inv_scale = max_scale > 0 ? 63 / max_scale : 0;

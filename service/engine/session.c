@@ -107,6 +107,14 @@ hk_session_clear(hk_session *s)
     hk_kv_cache_clear(s->cache);
 }
 
+void
+hk_session_truncate(hk_session *s, uint32_t n)
+{
+    /* attention reads positions below n_past only; the rest is overwritten */
+    if (n < s->cache->n_past)
+        s->cache->n_past = n;
+}
+
 const float *
 hk_session_logits(const hk_session *s)
 {
@@ -225,9 +233,8 @@ int
 hk_session_generate(hk_session *s, const char *prompt, const hk_generate_params *p,
                     hk_piece_fn fn, void *user, hk_generate_stats *stats, hk_error *err)
 {
-    hk_generate_stats st = { .stop = HK_STOP_LENGTH };
     if (stats)
-        *stats = st;
+        *stats = (hk_generate_stats){ .stop = HK_STOP_LENGTH };
     if (!s->tok)
         return hk_error_set(err, -EINVAL, "this session has no tokenizer");
 
@@ -236,10 +243,27 @@ hk_session_generate(hk_session *s, const char *prompt, const hk_generate_params 
     int rc = encode_prompt(s, prompt, p->parse_special, &ids, &n, err);
     if (rc < 0)
         return rc;
+    rc = hk_session_generate_ids(s, ids, n, p, fn, user, stats, err);
+    free(ids);
+    return rc;
+}
+
+int
+hk_session_generate_ids(hk_session *s, const int32_t *ids, size_t n,
+                        const hk_generate_params *p, hk_piece_fn fn, void *user,
+                        hk_generate_stats *stats, hk_error *err)
+{
+    hk_generate_stats st = { .stop = HK_STOP_LENGTH };
+    if (stats)
+        *stats = st;
+    if (!s->tok)
+        return hk_error_set(err, -EINVAL, "this session has no tokenizer");
+    if (n == 0)
+        return hk_error_set(err, -EINVAL, "the prompt is empty");
     st.n_prompt = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 
     double t0 = now_seconds();
-    rc = hk_session_eval(s, ids, n, NULL, err);
+    int rc = hk_session_eval(s, ids, n, NULL, err);
     double t1 = now_seconds();
     st.prompt_seconds = t1 - t0;
 
@@ -258,7 +282,6 @@ hk_session_generate(hk_session *s, const char *prompt, const hk_generate_params 
     }
     st.gen_seconds = now_seconds() - t1;
     generation_clear(&g);
-    free(ids);
     if (stats)
         *stats = st;
     return rc;

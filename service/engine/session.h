@@ -39,6 +39,9 @@ uint32_t hk_session_n_ctx(const hk_session *s);
 uint32_t hk_session_n_past(const hk_session *s);
 /* Forget every token: the next one is at position 0. */
 void     hk_session_clear(hk_session *s);
+/* Keep the first n tokens and forget the rest, so a prompt that starts
+ * like the last one is read from where they part (n >= n_past: no change). */
+void     hk_session_truncate(hk_session *s, uint32_t n);
 
 /* Feed n tokens, in batches of n_batch.  The last token's logits are then
  * hk_session_logits; all_logits (NULL, or n × n_vocab floats, with the
@@ -89,3 +92,8 @@ typedef struct hk_generate_stats {
 int hk_session_generate(hk_session *s, const char *prompt, const hk_generate_params *p,
                         hk_piece_fn fn, void *user, hk_generate_stats *stats,
                         hk_error *err);
+/* The same for a prompt already encoded (BOS included when wanted): the
+ * n tokens follow those the session holds. */
+int hk_session_generate_ids(hk_session *s, const int32_t *ids, size_t n,
+                            const hk_generate_params *p, hk_piece_fn fn, void *user,
+                            hk_generate_stats *stats, hk_error *err);

@@ -38,9 +38,12 @@ HkDaemon  *hk_daemon_new(void);
 void       hk_daemon_start(HkDaemon *d, const char *const *env);
 /* SIGTERM, then wait: asserts a clean exit (status 0). */
 void       hk_daemon_stop(HkDaemon *d);
+/* Wait for hearkend to exit by itself: asserts a clean exit (status 0). */
+void       hk_daemon_expect_exit(HkDaemon *d);
 /* Kill hearkend with a signal, wait for it, don't judge. */
 void       hk_daemon_kill(HkDaemon *d, int signal);
-/* Stop whatever runs and remove the folder. */
+/* Stop hearkend as hk_daemon_stop() does, if it runs, and remove the
+ * folder. */
 void       hk_daemon_free(HkDaemon *d);
 
 /* Start a second hearkend with --replace, wait for the first to hand

@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "cpu/elementwise.h"
 #include "cpu/matmul.h"
 
 /* Tokens per unit: more share the cache reads, fewer give more units to
@@ -68,6 +69,26 @@ hk_cpu_attention_n_units(const hk_cpu_attention *a)
     return blocks * a->p.n_head_kv;
 }
 
+/* y (n,) += x (n,); in blocks of 16, which the compiler vectorizes. */
+static void
+add_to(float *restrict y, const float *restrict x, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++)
+            y[i + j] += x[i + j];
+    for (; i < n; i++)
+        y[i] += x[i];
+}
+
+/* s (CHUNK,) = e^(s * scale - m): the softmax's hot loop, vectorized. */
+static void
+exp_chunk(float *s, float scale, float m)
+{
+    for (int j = 0; j < CHUNK; j++)
+        s[j] = hk_cpu_exp(s[j] * scale - m);
+}
+
 /* One query's scores s (CHUNK,) of which the first `seen` are visible:
  * fold their maximum into the running one (rescaling acc (hd,) and sum to
  * it), add their weights to sum, and leave the weights in s, zeros past
@@ -75,9 +96,20 @@ hk_cpu_attention_n_units(const hk_cpu_attention *a)
 static void
 softmax_chunk(float *s, int64_t seen, float scale, float *max, float *sum, float *acc, int64_t hd)
 {
-    float m = *max;
-    for (int64_t j = 0; j < seen; j++)
-        m = fmaxf(m, s[j] * scale);
+    if (seen == 0) {
+        for (int64_t j = 0; j < CHUNK; j++)
+            s[j] = 0.0f;
+        return;
+    }
+    /* four running maxima: one chain of compares would wait on itself */
+    float m4[4] = { s[0], s[0], s[0], s[0] };
+    int64_t j = 0;
+    for (; j + 4 <= seen; j += 4)
+        for (int k = 0; k < 4; k++)
+            m4[k] = s[j + k] > m4[k] ? s[j + k] : m4[k];
+    for (; j < seen; j++)
+        m4[0] = s[j] > m4[0] ? s[j] : m4[0];
+    float m = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3])) * scale;   /* scale > 0 */
     if (m > *max) {
         /* e^(old max - new max) is 0 the first time: acc and sum are 0 */
         float c = expf(*max - m);
@@ -86,12 +118,11 @@ softmax_chunk(float *s, int64_t seen, float scale, float *max, float *sum, float
             acc[i] *= c;
         *max = m;
     }
+    exp_chunk(s, scale, *max);
     float total = 0.0f;
-    for (int64_t j = 0; j < seen; j++) {
-        s[j] = expf(s[j] * scale - m);
+    for (j = 0; j < seen; j++)
         total += s[j];
-    }
-    for (int64_t j = seen; j < CHUNK; j++)
+    for (; j < CHUNK; j++)
         s[j] = 0.0f;
     *sum += total;
 }
@@ -139,8 +170,7 @@ hk_cpu_attention_unit(const hk_cpu_attention *a, int64_t unit, void *scratch)
         }
         /* pv (n_cols, hd) = probs (n_cols, CHUNK) @ the block's v^T (hd, CHUNK)^T */
         hk_cpu_matmul_rows(HK_TYPE_F16, v_head + p0 * hd, CHUNK, 0, hd, s.p, n_cols, s.pv, hd);
-        for (int64_t i = 0; i < n_cols * hd; i++)
-            s.acc[i] += s.pv[i];
+        add_to(s.acc, s.pv, n_cols * hd);
     }
 
     for (int64_t c = 0; c < n_cols; c++) {
@@ -157,7 +187,8 @@ hk_cpu_attention_unit(const hk_cpu_attention *a, int64_t unit, void *scratch)
 static hk_fp16
 to_f16(float x)
 {
-    return hk_f32_to_fp16(fminf(fmaxf(x, -65504.0f), 65504.0f));
+    x = x < -65504.0f ? -65504.0f : x;
+    return hk_f32_to_fp16(x > 65504.0f ? 65504.0f : x);
 }
 
 void

@@ -3,6 +3,7 @@
 #include "cpu/backend-cpu.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -556,6 +557,11 @@ static const hk_backend_iface cpu_iface = {
 int
 hk_backend_cpu_default_threads(void)
 {
+    /* the cores this process may run on (a container's share), not all
+     * the machine has */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }

@@ -9,8 +9,8 @@
 
 #include "backend.h"
 
-/* n_threads 0: one per online core. */
+/* n_threads 0: hk_backend_cpu_default_threads(). */
 int hk_backend_cpu_new(int n_threads, hk_backend **ret, hk_error *err);
 
-/* The default thread count: the online cores. */
+/* The default thread count: the cores this process may run on. */
 int hk_backend_cpu_default_threads(void);

@@ -102,7 +102,7 @@ hsum_ps(__m256 v)
 }
 
 /* Lane i of the result is the sum of the 8 lanes of v[i]: eight pairs'
- * integer accumulators reduced in 7 instructions instead of 8 × 5. */
+ * integer accumulators reduced in 9 instructions instead of 8 × 5. */
 ALWAYS_INLINE __m256i
 sum_lanes8(const __m256i v[8])
 {
@@ -285,16 +285,21 @@ tile_b32(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int R
 
     for (int64_t b = 0; b < job->k / 32; b++) {
         prefetch_next_tile(job, r0, R, b, (size_t)R * wbytes);
-        /* maddubs wants one side unsigned: w · x = |x| · sign(w, x), |x|
-         * made once per column and the weight used as it decodes; but
-         * q8_0 weights can be -128, which has no negation, so there it
-         * is |w| · sign(x, w) (the activations stop at ±127) */
+        /* maddubs wants one side unsigned: w · x = |w| · sign(x, w), the
+         * activations' ±127 never overflowing when negated (q8_0 weights
+         * can be -128).  With one column, |x| · sign(w, x) instead saves
+         * the |w| of every row.  dx stays in memory: in registers, with
+         * |w| per row and x per column, it would push the accumulators
+         * out of them. */
+        const bool x_unsigned = kind != B32_Q8_0 && C == 1;
+        float dx[MAX_COLS];
         __m256i xabs[MAX_COLS];
-        __m256 dx[MAX_COLS];
         UNROLL for (int c = 0; c < C; c++) {
-            __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
-            xabs[c] = _mm256_sign_epi8(xv, xv);
-            dx[c] = _mm256_set1_ps(fp16_to_f32(x[c][b].d));
+            dx[c] = fp16_to_f32(x[c][b].d);
+            if (x_unsigned) {
+                __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
+                xabs[c] = _mm256_sign_epi8(xv, xv);
+            }
         }
         UNROLL for (int r = 0; r < R; r++) {
             float dw;
@@ -303,10 +308,10 @@ tile_b32(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int R
             __m256 dwv = _mm256_set1_ps(dw);
             UNROLL for (int c = 0; c < C; c++) {
                 __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
-                __m256i dot = kind == B32_Q8_0
-                    ? dot_u8s8(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(xv, wv))
-                    : dot_u8s8(_mm256_setzero_si256(), xabs[c], _mm256_sign_epi8(wv, xv));
-                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(dot), dx[c]);
+                __m256i dot = x_unsigned
+                    ? dot_u8s8(_mm256_setzero_si256(), xabs[c], _mm256_sign_epi8(wv, xv))
+                    : dot_u8s8(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(xv, wv));
+                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_broadcast_ss(&dx[c]));
                 acc[r][c] = _mm256_fmadd_ps(scaled, dwv, acc[r][c]);
             }
         }
