@@ -2,6 +2,7 @@
 #pragma once
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,6 +26,18 @@ hk_test_shared_dir(void)
 
 /* Exit status meson reads as "skipped". */
 #define HK_TEST_SKIP 77
+
+/* For a test program that reads shared/models/llama-2-tiny-random.gguf:
+ * true, after the SKIP line, when shared/ is absent. */
+static inline bool
+hk_test_skip_without_tiny_model(const char *program)
+{
+    if (hk_test_shared_dir())
+        return false;
+    printf("SKIP: %s needs the shared/ folder (HEARKEN_SHARED) "
+           "for models/llama-2-tiny-random.gguf\n", program);
+    return true;
+}
 
 /* main() for a test program whose suite is built by make_suite(). */
 #define HK_CHECK_MAIN(make_suite)                                   \

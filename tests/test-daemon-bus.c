@@ -32,16 +32,6 @@ teardown(void)
 }
 
 /* A call that must succeed. */
-static GVariant *
-call(const char *method, GVariant *params)
-{
-    GError *error = NULL;
-    GVariant *reply = hk_daemon_call(d, method, params, &error);
-
-    hk_assert_no_error(error);
-    return reply;
-}
-
 /* A call that must fail with the D-Bus error name. */
 static void
 call_fails(const char *method, GVariant *params, const char *error_name)
@@ -76,16 +66,6 @@ assert_still_up(void)
 }
 
 /* Items in the array a reply holds. */
-static gsize
-n_items(GVariant *reply)
-{
-    GVariant *array = g_variant_get_child_value(reply, 0);
-    gsize n = g_variant_n_children(array);
-
-    g_variant_unref(array);
-    return n;
-}
-
 static sqlite3_int64
 db_count(const char *sql)
 {
@@ -160,7 +140,7 @@ START_TEST(test_history_feedback_and_forget_all)
 
     hk_daemon_start(d, NULL);
 
-    reply = call("ListConversations", NULL);
+    reply = hk_daemon_call_ok(d, "ListConversations", NULL);
     ck_assert_str_eq(g_variant_get_type_string(reply), "(a(sst))");
     turns = g_variant_get_child_value(reply, 0);
     ck_assert_uint_eq(g_variant_n_children(turns), 1);
@@ -171,7 +151,7 @@ START_TEST(test_history_feedback_and_forget_all)
     g_variant_unref(turns);
     g_variant_unref(reply);
 
-    reply = call("History", g_variant_new("(s)", "seeded"));
+    reply = hk_daemon_call_ok(d, "History", g_variant_new("(s)", "seeded"));
     turns = g_variant_get_child_value(reply, 0);
     ck_assert_uint_eq(g_variant_n_children(turns), 2);
     g_variant_get_child(turns, 1, "(t&s&s)", &turn, &role, &text);
@@ -181,14 +161,15 @@ START_TEST(test_history_feedback_and_forget_all)
     g_variant_unref(turns);
     g_variant_unref(reply);
 
-    g_variant_unref(call("Feedback", g_variant_new_parsed("(%t, -1, {'intent': <'weather'>, "
-                                                          "'comment': <'look it up'>})", answer)));
+    g_variant_unref(hk_daemon_call_ok(d, "Feedback",
+                                      g_variant_new_parsed("(%t, -1, {'intent': <'weather'>, "
+                                                           "'comment': <'look it up'>})", answer)));
     ck_assert_int_eq(db_count("SELECT count(*) FROM feedback WHERE rating = -1 AND "
                               "intent = 'weather' AND comment = 'look it up'"), 1);
 
-    g_variant_unref(call("ForgetAll", NULL));
-    reply = call("ListConversations", NULL);
-    ck_assert_uint_eq(n_items(reply), 0);
+    g_variant_unref(hk_daemon_call_ok(d, "ForgetAll", NULL));
+    reply = hk_daemon_call_ok(d, "ListConversations", NULL);
+    ck_assert_uint_eq(hk_reply_n_items(reply), 0);
     g_variant_unref(reply);
     call_fails("History", g_variant_new("(s)", "seeded"), E_NOT_FOUND);
     call_fails("Feedback", g_variant_new_parsed("(%t, 1, @a{sv} {})", answer), E_NOT_FOUND);
@@ -204,16 +185,16 @@ START_TEST(test_start_conversation)
     gboolean listed = FALSE;
 
     hk_daemon_start(d, NULL);
-    reply = call("StartConversation",
-                 g_variant_new_parsed("({'system': <'Answer in French.'>, 'temperature': <0.2>},)"));
+    reply = hk_daemon_call_ok(d, "StartConversation",
+                              g_variant_new_parsed("({'system': <'Answer in French.'>, 'temperature': <0.2>},)"));
     g_variant_get(reply, "(&s)", &id);
     ck_assert(g_uuid_string_is_valid(id));
 
-    list = call("History", g_variant_new("(s)", id));
-    ck_assert_uint_eq(n_items(list), 0);
+    list = hk_daemon_call_ok(d, "History", g_variant_new("(s)", id));
+    ck_assert_uint_eq(hk_reply_n_items(list), 0);
     g_variant_unref(list);
 
-    list = call("ListConversations", NULL);
+    list = hk_daemon_call_ok(d, "ListConversations", NULL);
     conversations = g_variant_get_child_value(list, 0);
     for (gsize i = 0; i < g_variant_n_children(conversations); i++) {
         const char *listed_id;
@@ -273,7 +254,7 @@ START_TEST(test_bad_generation_input_gets_named_errors)
     const char *id;
 
     hk_daemon_start(d, NULL);
-    reply = call("StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
     g_variant_get(reply, "(&s)", &id);
 
     call_fails("Ask", g_variant_new_parsed("('', @a{sv} {})"), E_INVALID);
@@ -314,7 +295,7 @@ START_TEST(test_no_model_says_how_to_get_one)
     ck_assert_ptr_nonnull(strstr(error->message, "HEARKEN_MODEL"));
     g_clear_error(&error);
 
-    reply = call("StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
     g_variant_get(reply, "(&s)", &id);
     call_fails("Send", g_variant_new_parsed("(%s, 'hello', @a{sv} {})", id), E_NO_MODEL);
     g_variant_unref(reply);
@@ -360,9 +341,9 @@ START_TEST(test_broken_model_fails_the_turn)
     subscription = g_dbus_connection_signal_subscribe(
         d->connection, NULL, "org.hearken.Assistant1", "Failed", "/org/hearken/Assistant1",
         NULL, G_DBUS_SIGNAL_FLAGS_NONE, failed_cb, &wait, NULL);
-    reply = call("StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
     g_variant_get(reply, "(&s)", &id);
-    g_variant_unref(call("Send", g_variant_new_parsed("(%s, 'hello', @a{sv} {})", id)));
+    g_variant_unref(hk_daemon_call_ok(d, "Send", g_variant_new_parsed("(%s, 'hello', @a{sv} {})", id)));
     wait.turn = 4;   /* Ask took 1 and 2, this Send's message 3 */
     hk_daemon_wait_for(&wait.seen, "Failed for the turn");
     ck_assert_str_eq(wait.error, E_MODEL_LOAD);
@@ -414,12 +395,12 @@ START_TEST(test_history_off_writes_nothing)
 
     hk_daemon_write_settings(d, "keep-history=false");
     hk_daemon_start(d, NULL);
-    reply = call("StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
     g_variant_get(reply, "(&s)", &id);
     /* the conversation exists for the life of the service… */
-    g_variant_unref(call("History", g_variant_new("(s)", id)));
-    list = call("ListConversations", NULL);
-    ck_assert_uint_eq(n_items(list), 1);
+    g_variant_unref(hk_daemon_call_ok(d, "History", g_variant_new("(s)", id)));
+    list = hk_daemon_call_ok(d, "ListConversations", NULL);
+    ck_assert_uint_eq(hk_reply_n_items(list), 1);
     g_variant_unref(list);
     g_variant_unref(reply);
     hk_daemon_stop(d);
@@ -517,7 +498,7 @@ START_TEST(test_list_models_survives_damaged_files)
 
     model = property_string("Model");
     ck_assert_str_eq(model, good);
-    reply = call("ListModels", NULL);
+    reply = hk_daemon_call_ok(d, "ListModels", NULL);
     models = g_variant_get_child_value(reply, 0);
     ck_assert_uint_eq(g_variant_n_children(models), 2);
     for (gsize i = 0; i < 2; i++) {
@@ -594,7 +575,7 @@ START_TEST(test_sigterm_shuts_down_cleanly)
     gboolean owned = TRUE;
 
     hk_daemon_start(d, NULL);
-    g_variant_unref(call("StartConversation", g_variant_new_parsed("(@a{sv} {},)")));
+    g_variant_unref(hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)")));
     hk_daemon_stop(d);   /* asserts exit status 0 */
 
     /* the database was closed: its WAL checkpointed and removed */
@@ -647,8 +628,8 @@ START_TEST(test_damaged_database_is_moved_aside)
 
     ck_assert(g_file_set_contents(d->db_path, "this is no database, not even close........", -1, NULL));
     hk_daemon_start(d, NULL);
-    reply = call("ListConversations", NULL);
-    ck_assert_uint_eq(n_items(reply), 0);
+    reply = hk_daemon_call_ok(d, "ListConversations", NULL);
+    ck_assert_uint_eq(hk_reply_n_items(reply), 0);
     g_variant_unref(reply);
 
     dir = g_dir_open(hearken_dir, 0, NULL);

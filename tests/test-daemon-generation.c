@@ -128,20 +128,10 @@ start_with_model(void)
     g_free(env_model);
 }
 
-static GVariant *
-call(const char *method, GVariant *params)
-{
-    GError *error = NULL;
-    GVariant *reply = hk_daemon_call(d, method, params, &error);
-
-    hk_assert_no_error(error);
-    return reply;
-}
-
 static char *
 start_conversation(void)
 {
-    GVariant *reply = call("StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    GVariant *reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
     char *id;
 
     g_variant_get(reply, "(s)", &id);
@@ -152,8 +142,9 @@ start_conversation(void)
 static guint64
 send_text(const char *id, const char *text, guint max_tokens)
 {
-    GVariant *reply = call("Send", g_variant_new_parsed("(%s, %s, {'max_tokens': <%u>, 'seed': <@t 7>})",
-                                                        id, text, max_tokens));
+    GVariant *reply = hk_daemon_call_ok(d, "Send",
+                                        g_variant_new_parsed("(%s, %s, {'max_tokens': <%u>, 'seed': <@t 7>})",
+                                                             id, text, max_tokens));
     guint64 turn;
 
     g_variant_get(reply, "(t)", &turn);
@@ -164,20 +155,10 @@ send_text(const char *id, const char *text, guint max_tokens)
 static GVariant *
 history(const char *id)
 {
-    return call("History", g_variant_new("(s)", id));
+    return hk_daemon_call_ok(d, "History", g_variant_new("(s)", id));
 }
 
 /* Items in the array a reply holds. */
-static gsize
-n_items(GVariant *reply)
-{
-    GVariant *array = g_variant_get_child_value(reply, 0);
-    gsize n = g_variant_n_children(array);
-
-    g_variant_unref(array);
-    return n;
-}
-
 /* ---------------------------------------------------------------- Ask */
 
 START_TEST(test_ask_answers_and_records)
@@ -189,7 +170,7 @@ START_TEST(test_ask_answers_and_records)
     double speed;
 
     start_with_model();
-    reply = call("Ask", g_variant_new_parsed("('What is the weather like?', {'max_tokens': <@u 12>})"));
+    reply = hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('What is the weather like?', {'max_tokens': <@u 12>})"));
     g_variant_get(reply, "(&s@a{sv})", &text, &info);
     ck_assert_str_ne(text, "");
     ck_assert(g_variant_lookup(info, "turn", "t", &turn));
@@ -204,7 +185,7 @@ START_TEST(test_ask_answers_and_records)
     ck_assert_str_ne(model, "");
 
     /* the turn is in the history, under a conversation titled by the prompt */
-    list = call("ListConversations", NULL);
+    list = hk_daemon_call_ok(d, "ListConversations", NULL);
     conversations = g_variant_get_child_value(list, 0);
     g_variant_get_child(conversations, 0, "(&s&st)", &conversation, &text, NULL);
     ck_assert_str_eq(text, "What is the weather like?");
@@ -267,7 +248,7 @@ START_TEST(test_send_streams_delta_then_finished)
     ck_assert_uint_lt(turn_log(second)->prompt_tokens, turn_log(first)->prompt_tokens);
 
     h = history(id);
-    ck_assert_uint_eq(n_items(h), 4);
+    ck_assert_uint_eq(hk_reply_n_items(h), 4);
     g_variant_unref(h);
 
     /* the model ran: Device says where */
@@ -293,7 +274,7 @@ START_TEST(test_cancel_mid_stream)
     turn = send_text(id, "Go on and on.", 8192);
     log = turn_log(turn);
     hk_daemon_wait_for(&log->first_delta, "the first Delta");
-    g_variant_unref(call("Cancel", g_variant_new("(t)", turn)));
+    g_variant_unref(hk_daemon_call_ok(d, "Cancel", g_variant_new("(t)", turn)));
     hk_daemon_wait_for(&log->ended, "the end of the cancelled turn");
 
     ck_assert(log->failed);
@@ -457,13 +438,13 @@ START_TEST(test_queued_turns_per_client_are_limited)
 
     /* a waiting turn can be cancelled as well as the running one */
     for (int i = 3; i >= 0; i--)
-        g_variant_unref(call("Cancel", g_variant_new("(t)", queued[i])));
+        g_variant_unref(hk_daemon_call_ok(d, "Cancel", g_variant_new("(t)", queued[i])));
     for (int i = 0; i < 4; i++) {
         hk_daemon_wait_for(&turn_log(queued[i])->ended, "the cancelled turns");
         ck_assert_str_eq(turn_log(queued[i])->error, E_CANCELLED);
     }
     /* room again (a long turn: a short one may end before Cancel comes) */
-    g_variant_unref(call("Cancel", g_variant_new("(t)", send_text(id, "Now?", 8192))));
+    g_variant_unref(hk_daemon_call_ok(d, "Cancel", g_variant_new("(t)", send_text(id, "Now?", 8192))));
     g_free(id);
 }
 END_TEST
@@ -480,12 +461,12 @@ START_TEST(test_load_model)
     ck_assert_str_eq(g_variant_get_string(value, NULL), "");
     g_variant_unref(value);
 
-    g_variant_unref(call("LoadModel", g_variant_new("(s)", model_path)));
+    g_variant_unref(hk_daemon_call_ok(d, "LoadModel", g_variant_new("(s)", model_path)));
     value = hk_daemon_property(d, "Model");
     ck_assert_str_eq(g_variant_get_string(value, NULL), model_path);
     g_variant_unref(value);
 
-    reply = call("ListModels", NULL);
+    reply = hk_daemon_call_ok(d, "ListModels", NULL);
     models = g_variant_get_child_value(reply, 0);
     ck_assert_uint_eq(g_variant_n_children(models), 1);
     entry = g_variant_get_child_value(models, 0);
@@ -496,7 +477,7 @@ START_TEST(test_load_model)
     g_variant_unref(reply);
 
     /* and the chosen model answers */
-    reply = call("Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 4>})"));
+    reply = hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 4>})"));
     g_variant_unref(reply);
 }
 END_TEST
@@ -563,10 +544,7 @@ generation_suite(void)
 int
 main(void)
 {
-    if (!hk_test_shared_dir()) {
-        printf("SKIP: test-daemon-generation needs the shared/ folder (HEARKEN_SHARED) "
-               "for models/llama-2-tiny-random.gguf\n");
+    if (hk_test_skip_without_tiny_model("test-daemon-generation"))
         return HK_TEST_SKIP;
-    }
     return hk_daemon_run_suite(generation_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/hk-daemon-harness.h"
+#include "hk-subprocess.h"
 
 #define E_NOT_FOUND "org.hearken.Error.NotFound"
 #define E_INVALID   "org.hearken.Error.InvalidArgument"
@@ -247,12 +248,10 @@ teardown(void)
 static void
 pull_and_wait(const char *name_or_url)
 {
-    GError *error = NULL;
     GVariant *reply;
 
     pull_log_clear();
-    reply = hk_daemon_call(d, "PullModel", g_variant_new("(s)", name_or_url), &error);
-    hk_assert_no_error(error);
+    reply = hk_daemon_call_ok(d, "PullModel", g_variant_new("(s)", name_or_url));
     g_variant_get(reply, "(t)", &pull.job);
     g_variant_unref(reply);
     hk_daemon_wait_for(&pull.finished, "PullFinished");
@@ -294,7 +293,6 @@ assert_nothing_left(const char *name)
 START_TEST(test_pull_a_catalog_model)
 {
     char *path = in_models("tiny.gguf");
-    GError *error = NULL;
     GVariant *models;
     char *listed;
 
@@ -306,8 +304,7 @@ START_TEST(test_pull_a_catalog_model)
     ck_assert_uint_eq(pull.last_done, g_bytes_get_size(model));
     ck_assert_uint_eq(pull.last_total, g_bytes_get_size(model));
     /* the service lists it at once */
-    models = hk_daemon_call(d, "ListModels", NULL, &error);
-    hk_assert_no_error(error);
+    models = hk_daemon_call_ok(d, "ListModels", NULL);
     listed = g_variant_print(models, FALSE);
     ck_assert_msg(strstr(listed, path) != NULL, "ListModels: %s", listed);
     g_free(listed);
@@ -404,7 +401,7 @@ exited_cb(GObject *source, GAsyncResult *result, gpointer data)
 
 START_TEST(test_hearkenctl_model_pull)
 {
-    char *program = g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "service", "cli", "hearkenctl", NULL);
+    char *program = hk_built_cli("hearkenctl");
     char *url = g_strconcat(base_url, "/by-hand.gguf", NULL);
     const char *argv[] = { program, "model", "pull", url, NULL };
     GSubprocess *process;
@@ -450,10 +447,7 @@ pull_suite(void)
 int
 main(void)
 {
-    if (!hk_test_shared_dir()) {
-        printf("SKIP: test-daemon-pull needs the shared/ folder (HEARKEN_SHARED) "
-               "for models/llama-2-tiny-random.gguf\n");
+    if (hk_test_skip_without_tiny_model("test-daemon-pull"))
         return HK_TEST_SKIP;
-    }
     return hk_daemon_run_suite(pull_suite());
 }

@@ -157,11 +157,8 @@ main(void)
     SRunner *runner;
     int failed;
 
-    if (!hk_test_shared_dir()) {
-        printf("SKIP: test-daemon-scheduler needs the shared/ folder (HEARKEN_SHARED) "
-               "for models/llama-2-tiny-random.gguf\n");
+    if (hk_test_skip_without_tiny_model("test-daemon-scheduler"))
         return HK_TEST_SKIP;
-    }
     runner = srunner_create(scheduler_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);

@@ -2,12 +2,12 @@
  * lines a person or a script reads, and the one-line error of a broken
  * file. */
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "gguf.h"
 #include "hk-check.h"
+#include "hk-subprocess.h"
+#include "hk-tmpdir.h"
 
 static char *tmp_dir;
 static char *model_path;
@@ -54,17 +54,12 @@ parse_fields(const char *out, int *ret_column)
 static run_result
 run_info(const char *arg1, const char *arg2)
 {
-    char *exe = g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "service", "cli", "hearken-engine", NULL);
+    char *exe = hk_built_cli("hearken-engine");
     const char *argv[] = { exe, "info", arg1, arg2, NULL };
-    run_result r = { 0 };
-    GError *error = NULL;
+    hk_run_result run = hk_run(argv);
+    run_result r = { run.status, run.out, run.err, NULL };
     int column;
 
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &r.status, &error),
-                  "%s", error ? error->message : "");
-    ck_assert(WIFEXITED(r.status));
-    r.status = WEXITSTATUS(r.status);
     r.fields = parse_fields(r.status == 0 ? r.out : "", &column);
     if (r.status == 0)
         ck_assert_msg(column > 0, "values are not aligned:\n%s", r.out);
@@ -87,7 +82,7 @@ setup(void)
     hk_gguf_writer *w = hk_gguf_writer_new();
     hk_error err = { 0 };
 
-    tmp_dir = g_dir_make_tmp("test-engine-info-XXXXXX", NULL);
+    tmp_dir = hk_tmpdir_new();
     model_path = g_build_filename(tmp_dir, "model.gguf", NULL);
     hk_gguf_writer_set_str(w, "general.architecture", "llama");
     hk_gguf_writer_set_u32(w, "llama.context_length", 2048);
@@ -115,16 +110,7 @@ setup(void)
 static void
 teardown(void)
 {
-    GDir *dir = g_dir_open(tmp_dir, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-        char *path = g_build_filename(tmp_dir, name, NULL);
-        g_unlink(path);
-        g_free(path);
-    }
-    if (dir)
-        g_dir_close(dir);
-    g_rmdir(tmp_dir);
+    hk_tmpdir_remove(tmp_dir);
     g_free(model_path);
     g_free(tmp_dir);
 }
@@ -200,7 +186,7 @@ START_TEST(test_broken_file)
     ck_assert_int_eq(r.status, 1);
     ck_assert_str_eq(r.out, "");
     ck_assert_msg(g_str_has_prefix(r.err, prefix) && strstr(r.err, "at offset "), "%s", r.err);
-    ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
+    hk_assert_one_error_line(r.err, "hearken-engine");
     run_result_clear(&r);
 
     g_free(prefix);

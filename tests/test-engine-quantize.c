@@ -2,13 +2,14 @@
  * each tensor gets in each mixture, the metadata kept, the values close to
  * the originals, and the one-line errors. */
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "gguf.h"
 #include "hk-check.h"
+#include "hk-rng.h"
+#include "hk-subprocess.h"
+#include "hk-tmpdir.h"
 #include "quant.h"
 
 #define DIM 256
@@ -31,22 +32,6 @@ static int n_sources;
 
 /* ------------------------------------------------------------ the model */
 
-static uint64_t rng_state;
-
-static float
-rng_normal(void)
-{
-    double u[2];
-    for (int i = 0; i < 2; i++) {
-        rng_state += 0x9e3779b97f4a7c15ull;
-        uint64_t z = rng_state;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        u[i] = (double)((z ^ (z >> 31)) >> 11) * 0x1p-53;
-    }
-    return (float)(sqrt(-2 * log(u[0] + 1e-12)) * cos(2 * M_PI * u[1]));
-}
-
 static void
 add_source(hk_gguf_writer *w, const char *name, uint32_t n_dims, uint64_t ne0, uint64_t ne1)
 {
@@ -60,7 +45,7 @@ add_source(hk_gguf_writer *w, const char *name, uint32_t n_dims, uint64_t ne0, u
     t->ne[1] = ne1;
     t->data = g_new(float, n);
     for (uint64_t i = 0; i < n; i++)
-        t->data[i] = n_dims == 1 ? 1.0f + 0.01f * (float)i : 0.02f * rng_normal();
+        t->data[i] = n_dims == 1 ? 1.0f + 0.01f * (float)i : 0.02f * hk_rng_normal();
     ck_assert_msg(hk_gguf_writer_add_tensor(w, name, HK_TYPE_F32, n_dims, t->ne, t->data, &err) == 0,
                   "%s", err.message);
 }
@@ -72,9 +57,9 @@ setup(void)
     hk_error err = { 0 };
     char name[64];
 
-    tmp_dir = g_dir_make_tmp("test-engine-quantize-XXXXXX", NULL);
+    tmp_dir = hk_tmpdir_new();
     f32_path = g_build_filename(tmp_dir, "f32.gguf", NULL);
-    rng_state = 11;
+    hk_rng_state = 11;
     n_sources = 0;
 
     hk_gguf_writer_set_str(w, "general.architecture", "llama");
@@ -104,16 +89,7 @@ setup(void)
 static void
 teardown(void)
 {
-    GDir *dir = g_dir_open(tmp_dir, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-        char *path = g_build_filename(tmp_dir, name, NULL);
-        g_unlink(path);
-        g_free(path);
-    }
-    if (dir)
-        g_dir_close(dir);
-    g_rmdir(tmp_dir);
+    hk_tmpdir_remove(tmp_dir);
     for (int i = 0; i < n_sources; i++)
         g_free(sources[i].data);
     g_free(f32_path);
@@ -122,42 +98,24 @@ teardown(void)
 
 /* -------------------------------------------------------------- helpers */
 
-typedef struct run_result {
-    int   status;
-    char *out, *err;
-} run_result;
-
-static run_result
+static hk_run_result
 run_quantize(const char *in, const char *out, const char *type)
 {
-    char *exe = g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "service", "cli", "hearken-engine", NULL);
+    char *exe = hk_built_cli("hearken-engine");
     const char *argv[] = { exe, "quantize", in, out, type, NULL };
-    run_result r = { 0 };
-    GError *error = NULL;
+    hk_run_result r = hk_run(argv);
 
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &r.status, &error),
-                  "%s", error ? error->message : "");
-    ck_assert(WIFEXITED(r.status));
-    r.status = WEXITSTATUS(r.status);
     g_free(exe);
     return r;
-}
-
-static void
-run_result_clear(run_result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
 }
 
 static hk_gguf *
 quantize_ok(const char *type, const char *from)
 {
     char *out = g_strdup_printf("%s/%s.gguf", tmp_dir, type);
-    run_result r = run_quantize(from, out, type);
+    hk_run_result r = run_quantize(from, out, type);
     ck_assert_msg(r.status == 0, "quantize %s failed: %s", type, r.err);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     hk_gguf *g = NULL;
     hk_error err = { 0 };
@@ -285,18 +243,19 @@ START_TEST(test_errors)
 {
     char *out = g_build_filename(tmp_dir, "out.gguf", NULL);
 
-    run_result r = run_quantize(f32_path, out, "q3_k_s");
+    hk_run_result r = run_quantize(f32_path, out, "q3_k_s");
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(g_str_has_prefix(r.err, "hearken-engine: quantize: unknown type 'q3_k_s'"), "%s", r.err);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     char *missing = g_build_filename(tmp_dir, "missing.gguf", NULL);
     r = run_quantize(missing, out, "q8_0");
     ck_assert_int_eq(r.status, 1);
-    ck_assert_msg(g_str_has_prefix(r.err, "hearken-engine: quantize: ") && strstr(r.err, "missing.gguf")
-                  && strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "%s", r.err);
+    hk_assert_one_error_line(r.err, "hearken-engine");
+    ck_assert_msg(g_str_has_prefix(r.err, "hearken-engine: quantize: ") && strstr(r.err, "missing.gguf"),
+                  "%s", r.err);
     ck_assert(!g_file_test(out, G_FILE_TEST_EXISTS));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     g_free(missing);
     g_free(out);

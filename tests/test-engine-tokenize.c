@@ -2,23 +2,17 @@
  * input read byte for byte, the ids on one line as the library gives
  * them, and the exit status and one-line error of each failure. */
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "gguf.h"
 #include "hk-check.h"
+#include "hk-subprocess.h"
+#include "hk-tmpdir.h"
 #include "tokenizer.h"
 
 static char *tmp_dir;
 static char *model_path;
-
-typedef struct run_result {
-    int   status;
-    char *out;
-    char *err;
-} run_result;
 
 /* <unk> <s> </s>, the byte tokens, ▁ and a few letters. */
 static void
@@ -52,8 +46,7 @@ setup(void)
     hk_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 1);
     hk_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 2);
 
-    tmp_dir = g_dir_make_tmp("test-engine-tokenize-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(tmp_dir);
+    tmp_dir = hk_tmpdir_new();
     model_path = g_build_filename(tmp_dir, "vocab.gguf", NULL);
     hk_error err = { 0 };
     ck_assert_msg(hk_gguf_writer_write_file(w, model_path, &err) == 0, "%s", err.message);
@@ -65,24 +58,18 @@ setup(void)
 static void
 teardown(void)
 {
-    char *input = g_build_filename(tmp_dir, "input", NULL);
-    g_unlink(input);
-    g_unlink(model_path);
-    g_rmdir(tmp_dir);
-    g_free(input);
+    hk_tmpdir_remove(tmp_dir);
     g_free(model_path);
     g_free(tmp_dir);
 }
 
 /* hearken-engine tokenize ARGS… < input, where input holds len bytes. */
-static run_result
+static hk_run_result
 run_tokenize(const char *input, size_t len, const char *const *args)
 {
-    char *exe = g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "service", "cli", "hearken-engine", NULL);
+    char *exe = hk_built_cli("hearken-engine");
     char *input_path = g_build_filename(tmp_dir, "input", NULL);
     GPtrArray *argv = g_ptr_array_new();
-    run_result r = { 0 };
-    GError *error = NULL;
 
     ck_assert(g_file_set_contents(input_path, input, (gssize) len, NULL));
     g_ptr_array_add(argv, "/bin/sh");
@@ -95,22 +82,11 @@ run_tokenize(const char *input, size_t len, const char *const *args)
         g_ptr_array_add(argv, (char *) *a);
     g_ptr_array_add(argv, NULL);
 
-    ck_assert_msg(g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &r.status, &error),
-                  "%s", error ? error->message : "");
-    ck_assert(WIFEXITED(r.status));
-    r.status = WEXITSTATUS(r.status);
+    hk_run_result r = hk_run((const char *const *) argv->pdata);
     g_ptr_array_unref(argv);
     g_free(input_path);
     g_free(exe);
     return r;
-}
-
-static void
-run_result_clear(run_result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
 }
 
 /* The ids the library gives, as the command should print them. */
@@ -138,11 +114,9 @@ expected_line(const char *text, size_t len, bool bos, bool special)
 
 /* A one-line message that starts as every hearken-engine error does. */
 static void
-assert_one_line_error(const run_result *r, const char *mentions)
+assert_one_line_error(const hk_run_result *r, const char *mentions)
 {
-    ck_assert(g_str_has_prefix(r->err, "hearken-engine: "));
-    ck_assert(g_str_has_suffix(r->err, "\n"));
-    ck_assert_ptr_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1);
+    hk_assert_one_error_line(r->err, "hearken-engine");
     ck_assert_msg(strstr(r->err, mentions), "\"%s\" does not mention %s", r->err, mentions);
 }
 
@@ -151,7 +125,7 @@ START_TEST(test_ids_of_stdin)
     /* the newline at the end is part of the text: <0x0A> ends the ids */
     const char text[] = "a ba\n";
     const char *const args[] = { "-m", model_path, NULL };
-    run_result r = run_tokenize(text, strlen(text), args);
+    hk_run_result r = run_tokenize(text, strlen(text), args);
     char *want = expected_line(text, strlen(text), false, false);
 
     ck_assert_int_eq(r.status, 0);
@@ -159,7 +133,7 @@ START_TEST(test_ids_of_stdin)
     ck_assert(g_str_has_suffix(r.out, " 13\n"));
     ck_assert_str_eq(r.err, "");
     g_free(want);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
@@ -168,8 +142,8 @@ START_TEST(test_bos_and_special)
     const char text[] = "a</s>";
     const char *const plain_args[] = { "-m", model_path, NULL };
     const char *const args[] = { "--bos", "--special", "-m", model_path, NULL };
-    run_result plain = run_tokenize(text, strlen(text), plain_args);
-    run_result r = run_tokenize(text, strlen(text), args);
+    hk_run_result plain = run_tokenize(text, strlen(text), plain_args);
+    hk_run_result r = run_tokenize(text, strlen(text), args);
     char *want = expected_line(text, strlen(text), true, true);
 
     ck_assert_int_eq(r.status, 0);
@@ -178,18 +152,18 @@ START_TEST(test_bos_and_special)
     ck_assert(g_str_has_suffix(r.out, " 2\n"));
     ck_assert(!g_str_has_suffix(plain.out, " 2\n"));
     g_free(want);
-    run_result_clear(&r);
-    run_result_clear(&plain);
+    hk_run_result_clear(&r);
+    hk_run_result_clear(&plain);
 }
 END_TEST
 
 START_TEST(test_empty_input)
 {
     const char *const args[] = { "-m", model_path, NULL };
-    run_result r = run_tokenize("", 0, args);
+    hk_run_result r = run_tokenize("", 0, args);
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "\n");
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
@@ -197,10 +171,10 @@ START_TEST(test_bench)
 {
     const char text[] = "a a a a b";
     const char *const args[] = { "-m", model_path, "--bench", NULL };
-    run_result r = run_tokenize(text, strlen(text), args);
+    hk_run_result r = run_tokenize(text, strlen(text), args);
     ck_assert_int_eq(r.status, 0);
     ck_assert_msg(g_str_has_prefix(r.out, "9 bytes, 6 tokens in ") && strstr(r.out, " MB/s\n"), "%s", r.out);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
@@ -208,22 +182,22 @@ START_TEST(test_errors)
 {
     char *missing = g_build_filename(tmp_dir, "missing.gguf", NULL);
     const char *const missing_args[] = { "-m", missing, NULL };
-    run_result r = run_tokenize("a", 1, missing_args);
+    hk_run_result r = run_tokenize("a", 1, missing_args);
     ck_assert_int_eq(r.status, 1);
     assert_one_line_error(&r, "missing.gguf");
     ck_assert_str_eq(r.out, "");
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     const char *const no_model[] = { "--bos", NULL };
     r = run_tokenize("a", 1, no_model);
     ck_assert_int_eq(r.status, 2);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     const char *const unknown[] = { "-m", model_path, "--frobnicate", NULL };
     r = run_tokenize("a", 1, unknown);
     ck_assert_int_eq(r.status, 2);
     ck_assert(strstr(r.err, "--frobnicate"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
     g_free(missing);
 }
 END_TEST

@@ -10,6 +10,7 @@
 
 #include "gguf.h"
 #include "hk-check.h"
+#include "hk-tmpdir.h"
 
 /* Write w to memory and open the result, which lives in *ret_buf. */
 static hk_gguf *
@@ -521,7 +522,7 @@ END_TEST
 
 START_TEST(test_write_and_open_file)
 {
-    char *dir = g_dir_make_tmp("test-gguf-XXXXXX", NULL);
+    char *dir = hk_tmpdir_new();
     char *path = g_build_filename(dir, "model.gguf", NULL);
     hk_gguf_writer *w = writer_with_tensors(64);
     hk_error err = { 0 };
@@ -547,8 +548,7 @@ START_TEST(test_write_and_open_file)
     g_free(contents);
     g_free(mem);
 
-    g_unlink(path);
-    g_rmdir(dir);
+    hk_tmpdir_remove(dir);
     hk_gguf_writer_free(w);
     g_free(path);
     g_free(dir);
@@ -557,7 +557,7 @@ END_TEST
 
 START_TEST(test_file_errors_name_the_file)
 {
-    char *dir = g_dir_make_tmp("test-gguf-XXXXXX", NULL);
+    char *dir = hk_tmpdir_new();
     char *missing = g_build_filename(dir, "missing.gguf", NULL);
     char *inside_missing = g_build_filename(dir, "no-dir", "x.gguf", NULL);
     char *empty = g_build_filename(dir, "empty.gguf", NULL);
@@ -580,8 +580,7 @@ START_TEST(test_file_errors_name_the_file)
     ck_assert_int_eq(hk_gguf_writer_write_file(w, inside_missing, &err), -ENOENT);
     ck_assert_ptr_nonnull(strstr(err.message, inside_missing));
 
-    g_unlink(empty);
-    g_rmdir(dir);
+    hk_tmpdir_remove(dir);
     hk_gguf_writer_free(w);
     g_free(missing);
     g_free(inside_missing);

@@ -9,22 +9,9 @@
 #include <string.h>
 
 #include "daemon/hk-daemon-harness.h"
+#include "hk-subprocess.h"
 
 static HkDaemon *d;
-
-/* What one run of hearkenctl did. */
-typedef struct {
-    int   status;
-    char *out;
-    char *err;
-} CtlRun;
-
-static void
-ctl_run_clear(CtlRun *run)
-{
-    g_free(run->out);
-    g_free(run->err);
-}
 
 static GSubprocess *
 ctl_spawn(const char *const *args)
@@ -33,8 +20,7 @@ ctl_spawn(const char *const *args)
     GError *error = NULL;
     GSubprocess *process;
 
-    g_ptr_array_add(argv, g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "service", "cli",
-                                           "hearkenctl", NULL));
+    g_ptr_array_add(argv, hk_built_cli("hearkenctl"));
     for (guint i = 0; args[i]; i++)
         g_ptr_array_add(argv, g_strdup(args[i]));
     g_ptr_array_add(argv, NULL);
@@ -48,7 +34,7 @@ ctl_spawn(const char *const *args)
 }
 
 static void
-ctl_finish(GSubprocess *process, CtlRun *run)
+ctl_finish(GSubprocess *process, hk_run_result *run)
 {
     GError *error = NULL;
 
@@ -60,7 +46,7 @@ ctl_finish(GSubprocess *process, CtlRun *run)
 }
 
 static void
-ctl(CtlRun *run, const char *const *args)
+ctl(hk_run_result *run, const char *const *args)
 {
     ctl_finish(ctl_spawn(args), run);
 }
@@ -101,8 +87,7 @@ teardown(void)
 static char *
 last_reply(void)
 {
-    GError *error = NULL;
-    GVariant *conversations = hk_daemon_call(d, "ListConversations", NULL, &error);
+    GVariant *conversations = hk_daemon_call_ok(d, "ListConversations", NULL);
     GVariant *turns;
     const char *id;
     char *text = NULL;
@@ -110,11 +95,9 @@ last_reply(void)
     const char *role, *turn_text;
     guint64 turn;
 
-    hk_assert_no_error(error);
     g_variant_get(conversations, "(a(sst))", &iter);
     ck_assert(g_variant_iter_next(iter, "(&s&st)", &id, NULL, NULL));
-    turns = hk_daemon_call(d, "History", g_variant_new("(s)", id), &error);
-    hk_assert_no_error(error);
+    turns = hk_daemon_call_ok(d, "History", g_variant_new("(s)", id));
     g_variant_iter_free(iter);
     g_variant_get(turns, "(a(tss))", &iter);
     while (g_variant_iter_next(iter, "(t&s&s)", &turn, &role, &turn_text))
@@ -139,18 +122,10 @@ parse_json(const char *text)
     return root;
 }
 
-static void
-assert_one_error_line(const CtlRun *run)
-{
-    ck_assert_msg(g_str_has_prefix(run->err, "hearkenctl: "), "stderr: %s", run->err);
-    ck_assert_msg(strchr(run->err, '\n') == run->err + strlen(run->err) - 1,
-                  "not one line: %s", run->err);
-}
-
 START_TEST(test_ask_streams_the_reply)
 {
     const char *args[] = { "ask", "--max-tokens", "24", "--seed", "7", "Tell", "me", "a", "story", NULL };
-    CtlRun run;
+    hk_run_result run;
     char *reply;
 
     ctl(&run, args);
@@ -163,7 +138,7 @@ START_TEST(test_ask_streams_the_reply)
     run.out[strlen(run.out) - 1] = '\0';
     ck_assert_str_eq(run.out, reply);
     g_free(reply);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 }
 END_TEST
 
@@ -183,20 +158,20 @@ START_TEST(test_ctrl_c_cancels_the_turn)
                                                   G_DBUS_SIGNAL_FLAGS_NONE, delta_cb, &streaming, NULL);
     GSubprocess *process = ctl_spawn(args);
     GVariant *state;
-    CtlRun run;
+    hk_run_result run;
 
     hk_daemon_wait_for(&streaming, "the reply to stream");
     g_dbus_connection_signal_unsubscribe(d->connection, id);
     g_subprocess_send_signal(process, SIGINT);
     ctl_finish(process, &run);
     ck_assert_int_eq(run.status, 1);
-    assert_one_error_line(&run);
+    hk_assert_one_error_line(run.err, "hearkenctl");
     ck_assert_msg(strstr(run.err, "cancel") != NULL, "stderr: %s", run.err);
     /* the worker is free again */
     state = hk_daemon_property(d, "State");
     ck_assert_str_eq(g_variant_get_string(state, NULL), "idle");
     g_variant_unref(state);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 }
 END_TEST
 
@@ -213,14 +188,14 @@ START_TEST(test_usage_errors_exit_2)
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        CtlRun run;
+        hk_run_result run;
 
         ctl(&run, cases[i]);
         ck_assert_msg(run.status == 2, "%s %s: exit %d", cases[i][0],
                       cases[i][1] ? cases[i][1] : "", run.status);
         ck_assert_str_eq(run.out, "");
         ck_assert_msg(g_str_has_prefix(run.err, "hearkenctl: "), "stderr: %s", run.err);
-        ctl_run_clear(&run);
+        hk_run_result_clear(&run);
     }
 }
 END_TEST
@@ -231,7 +206,7 @@ START_TEST(test_service_errors_exit_1_with_their_message)
     GError *error = NULL;
     GVariant *reply = hk_daemon_call(d, "History", g_variant_new("(s)", "no-such-conversation"), &error);
     char *expected;
-    CtlRun run;
+    hk_run_result run;
 
     ck_assert_ptr_null(reply);
     g_dbus_error_strip_remote_error(error);
@@ -242,7 +217,7 @@ START_TEST(test_service_errors_exit_1_with_their_message)
     ck_assert_str_eq(run.err, expected);
     g_free(expected);
     g_error_free(error);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 }
 END_TEST
 
@@ -254,7 +229,7 @@ START_TEST(test_json_output_parses)
     JsonNode *root;
     JsonObject *object;
     char *reply;
-    CtlRun run;
+    hk_run_result run;
 
     ctl(&run, ask);
     ck_assert_msg(run.status == 0, "exit %d: %s", run.status, run.err);
@@ -265,7 +240,7 @@ START_TEST(test_json_output_parses)
     ck_assert_int_gt(json_object_get_int_member(json_object_get_object_member(object, "info"), "tokens"), 0);
     g_free(reply);
     json_node_unref(root);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 
     ctl(&run, status);
     ck_assert_int_eq(run.status, 0);
@@ -273,7 +248,7 @@ START_TEST(test_json_output_parses)
     ck_assert_str_eq(json_object_get_string_member(json_node_get_object(root), "Version"), HEARKEN_VERSION);
     ck_assert_str_eq(json_object_get_string_member(json_node_get_object(root), "Backend"), "cpu");
     json_node_unref(root);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 
     ctl(&run, models);
     ck_assert_int_eq(run.status, 0);
@@ -282,20 +257,20 @@ START_TEST(test_json_output_parses)
     object = json_array_get_object_element(json_node_get_array(root), 0);
     ck_assert(json_object_get_boolean_member(object, "loaded"));
     json_node_unref(root);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 }
 END_TEST
 
 START_TEST(test_ask_without_a_model_says_how_to_get_one)
 {
     const char *args[] = { "ask", "hello", NULL };
-    CtlRun run;
+    hk_run_result run;
 
     ctl(&run, args);
     ck_assert_int_eq(run.status, 1);
-    assert_one_error_line(&run);
+    hk_assert_one_error_line(run.err, "hearkenctl");
     ck_assert_msg(strstr(run.err, "HEARKEN_MODEL") != NULL, "stderr: %s", run.err);
-    ctl_run_clear(&run);
+    hk_run_result_clear(&run);
 }
 END_TEST
 
@@ -323,10 +298,7 @@ hearkenctl_suite(void)
 int
 main(void)
 {
-    if (!hk_test_shared_dir()) {
-        printf("SKIP: test-hearkenctl needs the shared/ folder (HEARKEN_SHARED) "
-               "for models/llama-2-tiny-random.gguf\n");
+    if (hk_test_skip_without_tiny_model("test-hearkenctl"))
         return HK_TEST_SKIP;
-    }
     return hk_daemon_run_suite(hearkenctl_suite());
 }

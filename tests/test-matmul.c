@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hk-check.h"
+#include "hk-rng.h"
 #include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "quant.h"
@@ -39,35 +40,16 @@ static const hk_cpu_isa simd_isas[] = { HK_CPU_ISA_AVX2, HK_CPU_ISA_AVX512 };
 
 /* ------------------------------------------------------------- helpers */
 
-static uint64_t rng_state;
-
-static double
-rng_uniform(void)      /* [0, 1) */
-{
-    rng_state += 0x9e3779b97f4a7c15ull;
-    uint64_t z = rng_state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (double)((z ^ (z >> 31)) >> 11) * 0x1p-53;
-}
-
-static float
-rng_normal(void)
-{
-    double u = rng_uniform() + 1e-12, v = rng_uniform();
-    return (float)(sqrt(-2 * log(u)) * cos(2 * M_PI * v));
-}
-
 /* Weights like a trained layer's: normal, a few outliers, rows of
  * different scales, and some all-zero blocks. */
 static void
 fill_weights(float *w, int64_t m, int64_t k)
 {
     for (int64_t r = 0; r < m; r++) {
-        float scale = 0.02f * (float)(0.5 + rng_uniform());
+        float scale = 0.02f * (float)(0.5 + hk_rng_uniform());
         for (int64_t i = 0; i < k; i++) {
-            float v = rng_normal() * scale;
-            if (rng_uniform() < 0.002)
+            float v = hk_rng_normal() * scale;
+            if (hk_rng_uniform() < 0.002)
                 v *= 8;
             w[r * k + i] = v;
         }
@@ -115,7 +97,7 @@ problem_init(problem *p, hk_type type, int64_t k, int64_t rows, int64_t cols)
     for (int64_t r = 0; r < p->m; r++)
         hk_quantize_row(type, wf + r * k, p->w + r * wrb, k);
     for (int64_t i = 0; i < cols * k; i++)
-        p->x[i] = rng_normal();
+        p->x[i] = hk_rng_normal();
     for (int64_t c = 0; c < cols; c++)
         hk_cpu_quantize_activation(type, p->x + c * k, p->xq + c * xrb, k);
 
@@ -309,7 +291,7 @@ START_TEST(test_matmul_type)
     double x_err[3][2] = { { 0, 0 }, { 0, 0 }, { 0, 0 } };
     int n_cases = 0;
 
-    rng_state = 1000 + (uint64_t)_i;
+    hk_rng_state = 1000 + (uint64_t)_i;
     for (size_t a = 0; a < sizeof ks / sizeof ks[0]; a++) {
         if (!k_fits(type, ks[a]))
             continue;
@@ -335,7 +317,7 @@ static void
 randomize_blocks(hk_type type, uint8_t *w, size_t bytes)
 {
     for (size_t i = 0; i < bytes; i++)
-        w[i] = (uint8_t)(rng_uniform() * 256);
+        w[i] = (uint8_t)(hk_rng_uniform() * 256);
 
     size_t bb = hk_type_block_bytes(type);
     hk_fp16 d = hk_f32_to_fp16(0.001f), dmin = hk_f32_to_fp16(0.0005f);
@@ -361,7 +343,7 @@ START_TEST(test_matmul_random_blocks)
 {
     hk_type type = all_types[3 + _i];       /* the quantized types */
     const int64_t k = 512, m = 19, cols = 6;
-    rng_state = 77 + (uint64_t)_i;
+    hk_rng_state = 77 + (uint64_t)_i;
 
     size_t wrb = hk_type_row_bytes(type, k), xrb = hk_cpu_activation_row_bytes(type, k);
     uint8_t *w = malloc(m * wrb), *xq = malloc(cols * xrb);
@@ -369,7 +351,7 @@ START_TEST(test_matmul_random_blocks)
     float *y0 = calloc(cols * m, sizeof(float)), *y1 = calloc(cols * m, sizeof(float));
     randomize_blocks(type, w, m * wrb);
     for (int64_t i = 0; i < cols * k; i++)
-        x[i] = rng_normal();
+        x[i] = hk_rng_normal();
     for (int64_t c = 0; c < cols; c++)
         hk_cpu_quantize_activation(type, x + c * k, xq + c * xrb, k);
 

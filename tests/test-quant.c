@@ -4,28 +4,10 @@
 #include <string.h>
 
 #include "hk-check.h"
+#include "hk-rng.h"
 #include "quant.h"
 
 /* ------------------------------------------------------------- helpers */
-
-static uint64_t rng_state;
-
-static double
-rng_uniform(void)
-{
-    rng_state += 0x9e3779b97f4a7c15ull;
-    uint64_t z = rng_state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (double)((z ^ (z >> 31)) >> 11) * 0x1p-53;
-}
-
-static float
-rng_normal(void)
-{
-    double u = rng_uniform() + 1e-12, v = rng_uniform();
-    return (float)(sqrt(-2 * log(u)) * cos(2 * M_PI * v));
-}
 
 static float
 f32_from_bits(uint32_t u)
@@ -231,9 +213,9 @@ START_TEST(test_q8_K_bsums)
 {
     float x[256];
     hk_block_q8_K b;
-    rng_state = 5;
+    hk_rng_state = 5;
     for (int i = 0; i < 256; i++)
-        x[i] = rng_normal();
+        x[i] = hk_rng_normal();
     hk_quantize_row(HK_TYPE_Q8_K, x, &b, 256);
     int amax = 0;
     for (int g = 0; g < 16; g++) {
@@ -275,9 +257,9 @@ START_TEST(test_round_trip_error)
     const nmse_bound *bound = &bounds[_i];
     const int64_t n = 65536;
     float *x = malloc(n * sizeof(float));
-    rng_state = 42;
+    hk_rng_state = 42;
     for (int64_t i = 0; i < n; i++)
-        x[i] = rng_normal() * 0.03f;
+        x[i] = hk_rng_normal() * 0.03f;
 
     double e = round_trip_nmse(bound->type, x, n);
     ck_assert_msg(e < bound->max_nmse, "%s: NMSE %g over %g", hk_type_name(bound->type),
@@ -292,9 +274,9 @@ START_TEST(test_error_ordering)
 {
     const int64_t n = 16384;
     float *x = malloc(n * sizeof(float));
-    rng_state = 9;
+    hk_rng_state = 9;
     for (int64_t i = 0; i < n; i++)
-        x[i] = rng_normal();
+        x[i] = hk_rng_normal();
 
     double q4_0 = round_trip_nmse(HK_TYPE_Q4_0, x, n), q4_K = round_trip_nmse(HK_TYPE_Q4_K, x, n);
     double q5_0 = round_trip_nmse(HK_TYPE_Q5_0, x, n), q5_K = round_trip_nmse(HK_TYPE_Q5_K, x, n);
@@ -330,9 +312,9 @@ START_TEST(test_edge_data)
         double e = round_trip_nmse(types[t], x, 512);
         ck_assert_msg(e < 2e-3, "%s: offset data NMSE %g", name, e);
 
-        rng_state = 3;
+        hk_rng_state = 3;
         for (int i = 0; i < 512; i++)
-            x[i] = 0.01f * rng_normal();
+            x[i] = 0.01f * hk_rng_normal();
         x[100] = 5.0f;
         hk_quantize_row(types[t], x, q, 512);
         hk_dequantize_row(types[t], q, y, 512);

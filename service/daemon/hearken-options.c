@@ -25,7 +25,7 @@ hearken_check_length (const char  *what,
   return FALSE;
 }
 
-/* The value of key when it has the type, else an error naming both. */
+/* Whether key's value has the type; when not, an error naming both. */
 static gboolean
 check_type (const char          *key,
             GVariant            *value,
@@ -68,12 +68,42 @@ out_of_range (const char  *key,
   return FALSE;
 }
 
+typedef gboolean (*ParseEntry) (gpointer     target,
+                                const char  *key,
+                                GVariant    *value,
+                                GError     **error);
+
+/* Hands each entry of an a{sv} to parse_entry, up to the first it refuses. */
 static gboolean
-parse_option (HearkenOptions  *o,
-              const char      *key,
-              GVariant        *value,
-              GError         **error)
+parse_vardict (GVariant    *vardict,
+               ParseEntry   parse_entry,
+               gpointer     target,
+               GError     **error)
 {
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, vardict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      gboolean ok = parse_entry (target, key, value, error);
+
+      g_variant_unref (value);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_option (gpointer     target,
+              const char  *key,
+              GVariant    *value,
+              GError     **error)
+{
+  HearkenOptions *o = target;
+
   if (g_str_equal (key, "temperature"))
     {
       if (!check_type (key, value, G_VARIANT_TYPE_DOUBLE, OPTIONS_HELP, error))
@@ -134,22 +164,12 @@ hearken_options_parse (GVariant        *vardict,
                        GError         **error)
 {
   g_auto(HearkenOptions) options = { 0 };
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
 
   g_return_val_if_fail (g_variant_is_of_type (vardict, G_VARIANT_TYPE_VARDICT), FALSE);
   g_return_val_if_fail (ret_options != NULL, FALSE);
 
-  g_variant_iter_init (&iter, vardict);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      gboolean ok = parse_option (&options, key, value, error);
-
-      g_variant_unref (value);
-      if (!ok)
-        return FALSE;
-    }
+  if (!parse_vardict (vardict, parse_option, &options, error))
+    return FALSE;
   *ret_options = options;
   memset (&options, 0, sizeof options);
   return TRUE;
@@ -195,11 +215,13 @@ hearken_options_merge (HearkenOptions       *base,
 }
 
 static gboolean
-parse_extra (HearkenFeedbackExtra  *e,
-             const char            *key,
-             GVariant              *value,
-             GError               **error)
+parse_extra (gpointer     target,
+             const char  *key,
+             GVariant    *value,
+             GError     **error)
 {
+  HearkenFeedbackExtra *e = target;
+
   if (g_str_equal (key, "intent"))
     {
       if (!check_type (key, value, G_VARIANT_TYPE_STRING, EXTRA_HELP, error) ||
@@ -231,22 +253,12 @@ hearken_feedback_extra_parse (GVariant              *vardict,
                               GError               **error)
 {
   g_auto(HearkenFeedbackExtra) extra = { 0 };
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
 
   g_return_val_if_fail (g_variant_is_of_type (vardict, G_VARIANT_TYPE_VARDICT), FALSE);
   g_return_val_if_fail (ret_extra != NULL, FALSE);
 
-  g_variant_iter_init (&iter, vardict);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      gboolean ok = parse_extra (&extra, key, value, error);
-
-      g_variant_unref (value);
-      if (!ok)
-        return FALSE;
-    }
+  if (!parse_vardict (vardict, parse_extra, &extra, error))
+    return FALSE;
   *ret_extra = extra;
   memset (&extra, 0, sizeof extra);
   return TRUE;

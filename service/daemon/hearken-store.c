@@ -240,6 +240,52 @@ stmt_exists (Connection    *c,
   return TRUE;
 }
 
+/* The integer a one-row query returns. */
+static gboolean
+stmt_int64 (Connection    *c,
+            sqlite3_stmt  *stmt,
+            gint64        *ret_value,
+            const char    *what,
+            GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW)
+    *ret_value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, c->db, rc, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef void (*RowFunc) (sqlite3_stmt    *stmt,
+                         GVariantBuilder *builder);
+
+/* Steps a query to its end, adding one item per row to builder. */
+static gboolean
+stmt_collect (Connection       *c,
+              sqlite3_stmt     *stmt,
+              RowFunc           add_row,
+              GVariantBuilder  *builder,
+              const char       *what,
+              GError          **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    add_row (stmt, builder);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, c->db, rc, what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gint64
 unix_now (void)
 {
@@ -566,20 +612,8 @@ count_conversations (Connection  *c,
                      GError     **error)
 {
   sqlite3_stmt *stmt = connection_stmt (c, STMT_COUNT_CONVERSATIONS, error);
-  int rc;
 
-  if (!stmt)
-    return FALSE;
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *ret_count = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW)
-    {
-      set_sqlite_error (error, c->db, rc, "counting conversations");
-      return FALSE;
-    }
-  return TRUE;
+  return stmt && stmt_int64 (c, stmt, ret_count, "counting conversations", error);
 }
 
 /**
@@ -727,20 +761,12 @@ check_turn_room (Connection  *c,
 {
   sqlite3_stmt *stmt = connection_stmt (c, STMT_COUNT_TURNS, error);
   gint64 count = 0;
-  int rc;
 
   if (!stmt)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    count = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_ROW)
-    {
-      set_sqlite_error (error, c->db, rc, "counting turns");
-      return FALSE;
-    }
+  if (!stmt_int64 (c, stmt, &count, "counting turns", error))
+    return FALSE;
   if (count + 2 > HEARKEN_MAX_TURNS_PER_CONVERSATION)
     {
       g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_TOO_LONG,
@@ -857,6 +883,15 @@ column_text (sqlite3_stmt *stmt,
   return text ? text : "";
 }
 
+static void
+add_conversation_row (sqlite3_stmt    *stmt,
+                      GVariantBuilder *builder)
+{
+  g_variant_builder_add (builder, "(sst)",
+                         column_text (stmt, 0), column_text (stmt, 1),
+                         (guint64) MAX (sqlite3_column_int64 (stmt, 2), 0));
+}
+
 GVariant *
 hearken_store_list_conversations (HearkenStore  *self,
                                   GError       **error)
@@ -864,24 +899,49 @@ hearken_store_list_conversations (HearkenStore  *self,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sst)"));
   Connection *c;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
 
   c = current (self);
-  if (!(stmt = connection_stmt (c, STMT_LIST_CONVERSATIONS, error)))
+  if (!(stmt = connection_stmt (c, STMT_LIST_CONVERSATIONS, error)) ||
+      !stmt_collect (c, stmt, add_conversation_row, &builder, "listing conversations", error))
     return NULL;
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_variant_builder_add (&builder, "(sst)",
-                           column_text (stmt, 0), column_text (stmt, 1),
-                           (guint64) MAX (sqlite3_column_int64 (stmt, 2), 0));
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, c->db, rc, "listing conversations");
-      return NULL;
-    }
   return g_variant_builder_end (&builder);
+}
+
+static void
+add_history_row (sqlite3_stmt    *stmt,
+                 GVariantBuilder *builder)
+{
+  g_variant_builder_add (builder, "(tss)",
+                         (guint64) sqlite3_column_int64 (stmt, 0),
+                         column_text (stmt, 1), column_text (stmt, 2));
+}
+
+static void
+add_context_row (sqlite3_stmt    *stmt,
+                 GVariantBuilder *builder)
+{
+  g_variant_builder_add (builder, "(ss)", column_text (stmt, 0), column_text (stmt, 1));
+}
+
+/* The rows a per-conversation query (STMT_HISTORY, STMT_CONTEXT) gives for
+ * conversation id, which must exist. */
+static gboolean
+collect_turns (Connection       *c,
+               StmtId            query,
+               const char       *id,
+               RowFunc           add_row,
+               GVariantBuilder  *builder,
+               GError          **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (!conversation_exists (c, id, error) ||
+      !(stmt = connection_stmt (c, query, error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+  return stmt_collect (c, stmt, add_row, builder, "reading a conversation", error);
 }
 
 /**
@@ -895,29 +955,12 @@ hearken_store_history (HearkenStore  *self,
                        GError       **error)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(tss)"));
-  Connection *c;
-  sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
   g_return_val_if_fail (id != NULL, NULL);
 
-  c = current (self);
-  if (!conversation_exists (c, id, error))
+  if (!collect_turns (current (self), STMT_HISTORY, id, add_history_row, &builder, error))
     return NULL;
-  if (!(stmt = connection_stmt (c, STMT_HISTORY, error)))
-    return NULL;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_variant_builder_add (&builder, "(tss)",
-                           (guint64) sqlite3_column_int64 (stmt, 0),
-                           column_text (stmt, 1), column_text (stmt, 2));
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, c->db, rc, "reading a conversation");
-      return NULL;
-    }
   return g_variant_builder_end (&builder);
 }
 
@@ -978,26 +1021,12 @@ hearken_store_get_context (HearkenStore  *self,
                            GError       **error)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
-  Connection *c;
-  sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
   g_return_val_if_fail (id != NULL, NULL);
 
-  c = current (self);
-  if (!conversation_exists (c, id, error) ||
-      !(stmt = connection_stmt (c, STMT_CONTEXT, error)))
+  if (!collect_turns (current (self), STMT_CONTEXT, id, add_context_row, &builder, error))
     return NULL;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_variant_builder_add (&builder, "(ss)", column_text (stmt, 0), column_text (stmt, 1));
-  sqlite3_reset (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, c->db, rc, "reading a conversation");
-      return NULL;
-    }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 

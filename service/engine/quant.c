@@ -177,40 +177,40 @@ dequantize_q8_0(const hk_block_q8_0 *b, float *y, int64_t nb)
     }
 }
 
+/* One q4_K or q5_K block: 8 sub-blocks of 32 with 6-bit scales and
+ * mins; qh holds q5_K's fifth bits and is NULL for q4_K. */
 static void
-dequantize_q4_K(const hk_block_q4_K *b, float *y, int64_t nb)
+dequantize_q45_K_block(hk_fp16 d16, hk_fp16 dmin16, const uint8_t *scales, const uint8_t *qs,
+                       const uint8_t *qh, float *y)
 {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = hk_fp16_to_f32(b[i].d);
-        float dmin = hk_fp16_to_f32(b[i].dmin);
-        for (int j = 0; j < 8; j++, y += 32) {
-            uint8_t sc, m;
-            hk_q4_K_scale_min(b[i].scales, j, &sc, &m);
-            const uint8_t *q = b[i].qs + 32 * (j / 2);
-            int shift = 4 * (j % 2);
-            for (int l = 0; l < 32; l++)
-                y[l] = d * sc * ((q[l] >> shift) & 0xf) - dmin * m;
+    float d = hk_fp16_to_f32(d16);
+    float dmin = hk_fp16_to_f32(dmin16);
+    for (int j = 0; j < 8; j++, y += 32) {
+        uint8_t sc, m;
+        hk_q4_K_scale_min(scales, j, &sc, &m);
+        const uint8_t *q = qs + 32 * (j / 2);
+        int shift = 4 * (j % 2);
+        for (int l = 0; l < 32; l++) {
+            int v = (q[l] >> shift) & 0xf;
+            if (qh)
+                v |= ((qh[l] >> j) & 1) << 4;
+            y[l] = d * sc * v - dmin * m;
         }
     }
 }
 
 static void
+dequantize_q4_K(const hk_block_q4_K *b, float *y, int64_t nb)
+{
+    for (int64_t i = 0; i < nb; i++, y += HK_QK_K)
+        dequantize_q45_K_block(b[i].d, b[i].dmin, b[i].scales, b[i].qs, NULL, y);
+}
+
+static void
 dequantize_q5_K(const hk_block_q5_K *b, float *y, int64_t nb)
 {
-    for (int64_t i = 0; i < nb; i++) {
-        float d = hk_fp16_to_f32(b[i].d);
-        float dmin = hk_fp16_to_f32(b[i].dmin);
-        for (int j = 0; j < 8; j++, y += 32) {
-            uint8_t sc, m;
-            hk_q4_K_scale_min(b[i].scales, j, &sc, &m);
-            const uint8_t *q = b[i].qs + 32 * (j / 2);
-            int shift = 4 * (j % 2);
-            for (int l = 0; l < 32; l++) {
-                int v = ((q[l] >> shift) & 0xf) | ((b[i].qh[l] >> j) & 1) << 4;
-                y[l] = d * sc * v - dmin * m;
-            }
-        }
-    }
+    for (int64_t i = 0; i < nb; i++, y += HK_QK_K)
+        dequantize_q45_K_block(b[i].d, b[i].dmin, b[i].scales, b[i].qs, b[i].qh, y);
 }
 
 /* Weight l (0..127) of a q6_K half: its low nibble sits in ql[l % 64],

@@ -79,16 +79,22 @@ build_index(hk_tokenizer *t)
 
 /* ------------------------------------------------------------------ loading */
 
-/* The element type and count of an array the file may leave out: 0 when
- * absent, 1 when present, negative when the key holds something else. */
+/* The element type of an array of one entry per token that the file may
+ * leave out: 0 when absent, 1 when present, negative when the key holds
+ * something else. */
 static int
-optional_array(const hk_gguf *g, const char *key, hk_gguf_vtype *type, uint64_t *count,
-               hk_error *err)
+optional_token_array(const hk_tokenizer *t, const hk_gguf *g, const char *key, hk_gguf_vtype *type,
+                     hk_error *err)
 {
+    uint64_t n;
+
     if (hk_gguf_find_key(g, key) < 0)
         return 0;
-    if (!hk_gguf_get_array(g, key, type, count))
+    if (!hk_gguf_get_array(g, key, type, &n))
         return hk_error_set(err, -EINVAL, "%s is not an array", key);
+    if (n != t->n_vocab)
+        return hk_error_set(err, -EINVAL, "%s has %" G_GUINT64_FORMAT " entries for %u tokens",
+                            key, n, t->n_vocab);
     return 1;
 }
 
@@ -145,13 +151,10 @@ load_scores(hk_tokenizer *t, const hk_gguf *g, hk_error *err)
 {
     hk_gguf_vtype type;
     uint64_t n;
-    int r = optional_array(g, KEY_SCORES, &type, &n, err);
+    int r = optional_token_array(t, g, KEY_SCORES, &type, err);
 
     if (r <= 0)
         return r;
-    if (n != t->n_vocab)
-        return hk_error_set(err, -EINVAL, "%s has %" G_GUINT64_FORMAT " entries for %u tokens",
-                            KEY_SCORES, n, t->n_vocab);
     if (type != HK_GGUF_FLOAT32 && type != HK_GGUF_INT32)
         return hk_error_set(err, -EINVAL, "%s is an array of %s, not of float32",
                             KEY_SCORES, hk_gguf_vtype_name(type));
@@ -174,13 +177,10 @@ load_types(hk_tokenizer *t, const hk_gguf *g, hk_error *err)
 {
     hk_gguf_vtype type;
     uint64_t n;
-    int r = optional_array(g, KEY_TYPES, &type, &n, err);
+    int r = optional_token_array(t, g, KEY_TYPES, &type, err);
 
     if (r <= 0)
         return r;
-    if (n != t->n_vocab)
-        return hk_error_set(err, -EINVAL, "%s has %" G_GUINT64_FORMAT " entries for %u tokens",
-                            KEY_TYPES, n, t->n_vocab);
     if (type != HK_GGUF_INT32)
         return hk_error_set(err, -EINVAL, "%s is an array of %s, not of int32",
                             KEY_TYPES, hk_gguf_vtype_name(type));

@@ -369,6 +369,26 @@ hk_daemon_call(HkDaemon *d, const char *method, GVariant *params, GError **error
 }
 
 GVariant *
+hk_daemon_call_ok(HkDaemon *d, const char *method, GVariant *params)
+{
+    GError *error = NULL;
+    GVariant *reply = hk_daemon_call(d, method, params, &error);
+
+    hk_assert_no_error(error);
+    return reply;
+}
+
+gsize
+hk_reply_n_items(GVariant *reply)
+{
+    GVariant *array = g_variant_get_child_value(reply, 0);
+    gsize n = g_variant_n_children(array);
+
+    g_variant_unref(array);
+    return n;
+}
+
+GVariant *
 hk_daemon_property(HkDaemon *d, const char *name)
 {
     GError *error = NULL;

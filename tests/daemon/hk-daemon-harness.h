@@ -59,6 +59,10 @@ GDBusConnection *hk_daemon_connect(HkDaemon *d);
 
 /* A method of org.hearken.Assistant1; NULL with *error set on failure. */
 GVariant  *hk_daemon_call(HkDaemon *d, const char *method, GVariant *params, GError **error);
+/* A call that must succeed: its reply. */
+GVariant  *hk_daemon_call_ok(HkDaemon *d, const char *method, GVariant *params);
+/* How many items the array that comes first in a reply holds. */
+gsize      hk_reply_n_items(GVariant *reply);
 /* A property's value (a new reference). */
 GVariant  *hk_daemon_property(HkDaemon *d, const char *name);
 

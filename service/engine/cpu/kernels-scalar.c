@@ -120,6 +120,20 @@ dot_q45_K_block(float d, float dmin, const uint8_t scales[12], const uint8_t q[2
     return xb->d * (d * (float)sum_q - dmin * (float)sum_m);
 }
 
+/* The 256 levels of a q4_K/q5_K block in sub-block order; qh holds
+ * q5_K's fifth bits and is NULL for q4_K. */
+static void
+unpack_q45_K(const uint8_t qs[128], const uint8_t *qh, uint8_t q[256])
+{
+    for (int j = 0; j < 4; j++) {
+        for (int l = 0; l < 32; l++) {
+            uint8_t h = qh ? qh[l] : 0;
+            q[64 * j + l] = (uint8_t)((qs[32 * j + l] & 0xf) | ((h >> (2 * j)) & 1) << 4);
+            q[64 * j + 32 + l] = (uint8_t)((qs[32 * j + l] >> 4) | ((h >> (2 * j + 1)) & 1) << 4);
+        }
+    }
+}
+
 static float
 dot_q4_K(const uint8_t *w, const uint8_t *x, int64_t k)
 {
@@ -128,12 +142,7 @@ dot_q4_K(const uint8_t *w, const uint8_t *x, int64_t k)
     float sum = 0;
     for (int64_t i = 0; i < k / HK_QK_K; i++) {
         uint8_t q[256];
-        for (int j = 0; j < 4; j++) {
-            for (int l = 0; l < 32; l++) {
-                q[64 * j + l] = wb[i].qs[32 * j + l] & 0xf;
-                q[64 * j + 32 + l] = wb[i].qs[32 * j + l] >> 4;
-            }
-        }
+        unpack_q45_K(wb[i].qs, NULL, q);
         sum += dot_q45_K_block(hk_fp16_to_f32(wb[i].d), hk_fp16_to_f32(wb[i].dmin),
                                wb[i].scales, q, &xb[i]);
     }
@@ -148,13 +157,7 @@ dot_q5_K(const uint8_t *w, const uint8_t *x, int64_t k)
     float sum = 0;
     for (int64_t i = 0; i < k / HK_QK_K; i++) {
         uint8_t q[256];
-        for (int j = 0; j < 4; j++) {
-            for (int l = 0; l < 32; l++) {
-                uint8_t h = wb[i].qh[l];
-                q[64 * j + l] = (uint8_t)((wb[i].qs[32 * j + l] & 0xf) | ((h >> (2 * j)) & 1) << 4);
-                q[64 * j + 32 + l] = (uint8_t)((wb[i].qs[32 * j + l] >> 4) | ((h >> (2 * j + 1)) & 1) << 4);
-            }
-        }
+        unpack_q45_K(wb[i].qs, wb[i].qh, q);
         sum += dot_q45_K_block(hk_fp16_to_f32(wb[i].d), hk_fp16_to_f32(wb[i].dmin),
                                wb[i].scales, q, &xb[i]);
     }

@@ -525,34 +525,49 @@ pow2_at_most(uint32_t n, uint32_t cap)
     return p;
 }
 
+/* Whether the device wants the kernels' variants for a CPU
+ * implementation, which runs a workgroup's invocations as the SIMD lanes
+ * of one thread: shared memory, barriers and reductions cost it more than
+ * its caches save.  HEARKEN_VULKAN_KERNELS=gpu or cpu picks either on any
+ * device (the tests run both on lavapipe). */
+static bool
+cpu_kernels(const hk_vk_device *d)
+{
+    const char *forced = getenv("HEARKEN_VULKAN_KERNELS");
+    if (forced && strcmp(forced, "gpu") == 0)
+        return false;
+    if (forced && strcmp(forced, "cpu") == 0)
+        return true;
+    return d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
 /* Workgroups within the device's limits (every device allows 128
- * invocations and 16 KiB of shared memory; the tiles need 16 KiB).  A CPU
- * implementation runs a workgroup's invocations as SIMD lanes of one
- * thread, and its shared memory is slower than its caches: it gets the
- * kernels' variants without reductions or shared tiles. */
+ * invocations and 16 KiB of shared memory, which the tiles fill). */
 static void
 choose_sizes(const hk_vk_device *d, shader_sizes *s)
 {
     uint32_t max = d->caps.max_invocations;
     s->elementwise[0] = pow2_at_most(max, 256);
     s->rms_norm[0] = pow2_at_most(max, 256);
-    s->attention[0] = 64;
-    if (d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU) {
-        s->attention[0] = 8;
-        s->attention[2] = 1;
-        /* matvec: a row per invocation, 2 at a time; matmul: 32 invocations
-         * of 2 rows by 8 tokens */
-        uint32_t matvec[3] = { 32, 1, 4 }, matmul[6] = { 32, 64, 8, 2, 8, 0 };
+    if (cpu_kernels(d)) {
+        /* attention: a query per invocation; matvec: 8 rows per invocation;
+         * matmul: 16 invocations of 4 rows by 8 tokens (measured best on
+         * lavapipe) */
+        uint32_t attention[3] = { 8, 0, 1 }, matvec[3] = { 32, 1, 8 };
+        uint32_t matmul[6] = { 16, 64, 8, 4, 8, 0 };
+        memcpy(s->attention, attention, sizeof attention);
         memcpy(s->matvec, matvec, sizeof matvec);
         memcpy(s->matmul, matmul, sizeof matmul);
         return;
     }
-    /* matvec: a subgroup's worth of invocations per row; matmul: 64 x 64
-     * tiles, 4 x 4 (or 4 x 8) outputs per invocation */
-    uint32_t tpr = pow2_at_most(d->caps.subgroup_size < 64 ? d->caps.subgroup_size : 64, 64);
+    /* attention: a workgroup per query; matvec: a subgroup's worth of
+     * invocations per row; matmul: 64 x 64 tiles, 4 x 4 (or 4 x 8)
+     * outputs per invocation */
+    uint32_t tpr = pow2_at_most(d->caps.subgroup_size, 64);
     uint32_t tn = max >= 256 ? 4 : 8;
-    uint32_t matvec[3] = { pow2_at_most(max, 128), tpr, 1 };
+    uint32_t attention[3] = { 64, 0, 0 }, matvec[3] = { pow2_at_most(max, 128), tpr, 1 };
     uint32_t matmul[6] = { (64 / 4) * (64 / tn), 64, 64, 4, tn, 1 };
+    memcpy(s->attention, attention, sizeof attention);
     memcpy(s->matvec, matvec, sizeof matvec);
     memcpy(s->matmul, matmul, sizeof matmul);
 }

@@ -4,7 +4,8 @@
  * KV cache live there too.  Ops are recorded into one command buffer per
  * step (a forward call) and run at sync, one compute shader per op
  * (shaders/), its variant chosen by the weight type and its sizes by what
- * the device reported.
+ * the device reported (HEARKEN_VULKAN_KERNELS=gpu or cpu forces the
+ * variants for a GPU or for a CPU implementation such as lavapipe).
  */
 #pragma once
 
