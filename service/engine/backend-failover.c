@@ -333,8 +333,10 @@ leave_primary(failover *fo, const char *why, hk_error *err)
             rc = hk_backend_tensor_upload(fo->spare, t->type, t->ne[0], t->ne[1], ft->host, &moved, err);
         else if (!ft->mirror.buffer)
             rc = hk_backend_tensor_alloc(fo->spare, t->type, t->ne[0], t->ne[1], &moved, err);
-        if (rc < 0)
-            return hk_error_prefix(err, "moving to the CPU after '%s': ", why);
+        if (rc < 0) {
+            hk_error_prefix(err, "moving to the CPU after '%s': ", why);
+            return rc;
+        }
         hk_backend_tensor_free(fo->primary, &ft->inner);
         ft->inner = moved;
         ft->mirror = (hk_tensor){ 0 };

@@ -16,21 +16,29 @@ hk_error_set(hk_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int
+void
 hk_error_prefix(hk_error *err, const char *fmt, ...)
 {
     if (!err)
-        return 0;
+        return;
     char prefix[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
+    if (n <= 0)
+        return;
 
-    char joined[sizeof err->message];
-    snprintf(joined, sizeof joined, "%s%s", prefix, err->message);
-    memcpy(err->message, joined, sizeof joined);
-    return err->code;
+    /* When the two do not fit, the message loses its tail rather than the
+     * prefix: both name the failure, but the prefix is the outer context. */
+    size_t cap = sizeof err->message - 1;
+    size_t plen = (size_t)n < sizeof prefix ? (size_t)n : sizeof prefix - 1;
+    size_t mlen = strnlen(err->message, cap);
+    if (plen + mlen > cap)
+        mlen = cap - plen;
+    memmove(err->message + plen, err->message, mlen);
+    memcpy(err->message, prefix, plen);
+    err->message[plen + mlen] = '\0';
 }
 
 void

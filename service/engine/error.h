@@ -25,7 +25,9 @@ typedef struct hk_error {
  *     return hk_error_set(err, -EINVAL, "bad thing at offset %zu", off); */
 int hk_error_set(hk_error *err, int code, const char *fmt, ...) HK_PRINTF(3, 4);
 
-/* Put context in front of an existing message ("model.gguf: " + message). */
-int hk_error_prefix(hk_error *err, const char *fmt, ...) HK_PRINTF(2, 3);
+/* Put context in front of an existing message ("model.gguf: " + message).
+ * Returns nothing on purpose: err may be NULL, so the caller returns its
+ * own code. */
+void hk_error_prefix(hk_error *err, const char *fmt, ...) HK_PRINTF(2, 3);
 
 void hk_error_clear(hk_error *err);

@@ -35,7 +35,8 @@ hk_kv_cache_new(hk_backend *be, uint32_t n_layer, uint32_t n_ctx, uint32_t n_hea
             rc = hk_backend_tensor_alloc(be, HK_TYPE_F16, HK_KV_BLOCK, v_rows, &c->v[l], err);
         if (rc < 0) {
             hk_kv_cache_free(c);
-            return hk_error_prefix(err, "kv cache of %u tokens: ", n_ctx);
+            hk_error_prefix(err, "kv cache of %u tokens: ", n_ctx);
+            return rc;
         }
     }
     *ret = c;

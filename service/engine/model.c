@@ -230,7 +230,9 @@ load_tensor(hk_model *m, const hk_gguf *g, const char *name, uint64_t ne0, uint6
         return hk_error_set(err, -EINVAL, "tensor '%s': a row of %llu is not whole %s blocks",
                             name, (unsigned long long)ne0, hk_type_name(t->type));
     int rc = hk_backend_tensor_upload(m->be, t->type, (int64_t)ne0, (int64_t)ne1, t->data, ret, err);
-    return rc < 0 ? hk_error_prefix(err, "tensor '%s': ", name) : 0;
+    if (rc < 0)
+        hk_error_prefix(err, "tensor '%s': ", name);
+    return rc;
 }
 
 static int
@@ -433,7 +435,8 @@ hk_run_state_new(const hk_model *m, uint32_t n_batch, bool all_logits, hk_run_st
                                          acts[i].t, err);
         if (rc < 0) {
             hk_run_state_free(s);
-            return hk_error_prefix(err, "activations for %u tokens: ", n_batch);
+            hk_error_prefix(err, "activations for %u tokens: ", n_batch);
+            return rc;
         }
     }
     *ret = s;
