@@ -1,52 +1,32 @@
 /* `hearken-engine run`, `bench` and `perplexity` as a person or a script
  * uses them: what goes to stdout and stderr, and the exit status. */
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "hk-check.h"
+#include "hk-subprocess.h"
 #include "hk-synth-model.h"
+#include "hk-tmpdir.h"
 
 static char *tmp_dir;
 static char *model_path;
 
-typedef struct run_result {
-    int   status;
-    char *out;
-    char *err;
-} run_result;
-
-static void
-run_result_clear(run_result *r)
-{
-    g_free(r->out);
-    g_free(r->err);
-}
-
 /* hearken-engine with the arguments, NULL-terminated. */
-static run_result
+static hk_run_result
 engine(const char *first, ...)
 {
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-    g_ptr_array_add(argv, g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "service", "cli",
-                                           "hearken-engine", NULL));
+    g_ptr_array_add(argv, hk_built_cli("hearken-engine"));
     va_list ap;
     va_start(ap, first);
     for (const char *a = first; a; a = va_arg(ap, const char *))
         g_ptr_array_add(argv, g_strdup(a));
     va_end(ap);
     g_ptr_array_add(argv, NULL);
-
-    run_result r = { 0 };
-    GError *error = NULL;
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &r.status, &error),
-                  "%s", error ? error->message : "");
-    ck_assert(WIFEXITED(r.status));
-    r.status = WEXITSTATUS(r.status);
+    hk_run_result r = hk_run((const char *const *)argv->pdata);
     g_ptr_array_free(argv, TRUE);
     return r;
 }
@@ -61,8 +41,7 @@ no_eos(const char *name, uint64_t row, uint64_t col, float value, void *user)
 static void
 setup(void)
 {
-    tmp_dir = g_dir_make_tmp("hearken-run-XXXXXX", NULL);
-    ck_assert_ptr_nonnull(tmp_dir);
+    tmp_dir = hk_tmpdir_new();
     model_path = g_build_filename(tmp_dir, "synth.gguf", NULL);
     synth_model s = synth_model_default();
     s.type = HK_TYPE_Q8_0;
@@ -78,8 +57,7 @@ setup(void)
 static void
 teardown(void)
 {
-    g_unlink(model_path);
-    g_rmdir(tmp_dir);
+    hk_tmpdir_remove(tmp_dir);
     g_free(model_path);
     g_free(tmp_dir);
 }
@@ -89,7 +67,7 @@ teardown(void)
 
 START_TEST(test_run_prints_ids)
 {
-    run_result r = engine("run", "-m", model_path, "-p", "hello world", "-n", "9", "--temp", "0",
+    hk_run_result r = engine("run", "-m", model_path, "-p", "hello world", "-n", "9", "--temp", "0",
                           "--ids", NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     char **ids = g_strsplit(g_strstrip(r.out), " ", -1);
@@ -104,22 +82,22 @@ START_TEST(test_run_prints_ids)
     ck_assert_ptr_nonnull(strstr(r.err, "generation: 9 tokens"));
     ck_assert_ptr_nonnull(strstr(r.err, "tokens/s"));
     g_strfreev(ids);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
 START_TEST(test_run_greedy_is_repeatable_and_threads_agree)
 {
-    run_result a = engine("run", "-m", model_path, "-p", "the", "-n", "12", "--temp", "0",
+    hk_run_result a = engine("run", "-m", model_path, "-p", "the", "-n", "12", "--temp", "0",
                           "-t", "1", NULL);
-    run_result b = engine("run", "-m", model_path, "-p", "the", "-n", "12", "--temp", "0",
+    hk_run_result b = engine("run", "-m", model_path, "-p", "the", "-n", "12", "--temp", "0",
                           "-t", "2", NULL);
     ck_assert_int_eq(a.status, 0);
     ck_assert_int_eq(b.status, 0);
     ck_assert_str_eq(a.out, b.out);
     ck_assert_uint_gt(strlen(a.out), 1);
-    run_result_clear(&a);
-    run_result_clear(&b);
+    hk_run_result_clear(&a);
+    hk_run_result_clear(&b);
 }
 END_TEST
 
@@ -135,67 +113,64 @@ prompt_tokens(const char *err)
  * text to this vocabulary, makes the prompt longer. */
 START_TEST(test_run_chat_wraps_the_prompt)
 {
-    run_result plain = engine("run", "-m", model_path, "-p", "hello", "-n", "2", NULL);
-    run_result chat = engine("run", "-m", model_path, "-p", "hello", "-n", "2", "--chat", NULL);
+    hk_run_result plain = engine("run", "-m", model_path, "-p", "hello", "-n", "2", NULL);
+    hk_run_result chat = engine("run", "-m", model_path, "-p", "hello", "-n", "2", "--chat", NULL);
     ck_assert_int_eq(plain.status, 0);
     ck_assert_int_eq(chat.status, 0);
     ck_assert_uint_gt(prompt_tokens(chat.err), prompt_tokens(plain.err) + 10);
-    run_result_clear(&plain);
-    run_result_clear(&chat);
+    hk_run_result_clear(&plain);
+    hk_run_result_clear(&chat);
 }
 END_TEST
 
 START_TEST(test_run_errors)
 {
-    run_result r = engine("run", "-m", model_path, NULL);
+    hk_run_result r = engine("run", "-m", model_path, NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.err, "hearken-engine: run: no prompt given (-p PROMPT)\n");
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     r = engine("run", "-m", model_path, "-p", "x", "--temp", "hot", NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.err, "hearken-engine: run: --temp 'hot' is not a number\n");
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     r = engine("run", "-m", model_path, "-p", "x", "--frobnicate", NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert(g_str_has_prefix(r.err, "hearken-engine: run: option '--frobnicate' is unknown"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     r = engine("run", "-m", "/nonexistent.gguf", "-p", "x", NULL);
     ck_assert_int_eq(r.status, 1);
     ck_assert(g_str_has_prefix(r.err, "hearken-engine: /nonexistent.gguf: "));
-    ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1);
-    run_result_clear(&r);
+    hk_assert_one_error_line(r.err, "hearken-engine");
+    hk_run_result_clear(&r);
 
     /* the prompt and the tokens generated do not fit in 8 */
     r = engine("run", "-m", model_path, "-p", "hello", "-n", "20", "-c", "8", "--temp", "0", NULL);
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "hearken-engine: context full: 8 tokens\n"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
 START_TEST(test_run_tiny_model_from_shared)
 {
-    const char *shared = hk_test_shared_dir();
-    if (!shared) {
-        puts("SKIP: ../shared is absent (HEARKEN_SHARED): no tiny model");
+    if (hk_test_skip_without_tiny_model("test-engine-run"))
         return;
-    }
-    char *path = g_build_filename(shared, "models", "llama-2-tiny-random.gguf", NULL);
-    run_result r = engine("run", "-m", path, "-p", "Once upon a time", "-n", "8", "--temp", "0",
+    char *path = g_build_filename(hk_test_shared_dir(), "models", "llama-2-tiny-random.gguf", NULL);
+    hk_run_result r = engine("run", "-m", path, "-p", "Once upon a time", "-n", "8", "--temp", "0",
                           "--ids", NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     char **ids = g_strsplit(g_strstrip(r.out), " ", -1);
     ck_assert_uint_ge(g_strv_length(ids), 1);
     g_strfreev(ids);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     r = engine("run", "-m", path, "-p", "Once upon a time", "-n", "8", "--seed", "3", NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert(g_str_has_suffix(r.out, "\n"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
     g_free(path);
 }
 END_TEST
@@ -205,7 +180,7 @@ END_TEST
 
 START_TEST(test_bench_json)
 {
-    run_result r = engine("bench", "-m", model_path, "-p", "16", "-n", "8", "-r", "2", "-t", "2",
+    hk_run_result r = engine("bench", "-m", model_path, "-p", "16", "-n", "8", "-r", "2", "-t", "2",
                           "--json", NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     static const char *const keys[] = {
@@ -223,17 +198,17 @@ START_TEST(test_bench_json)
     ck_assert_ptr_nonnull(strstr(r.out, "\"model\": \"synth.gguf\""));
     ck_assert_ptr_nonnull(strstr(r.out, "\"type\": \"q8_0\""));
     ck_assert_ptr_nonnull(strstr(r.out, "\"threads\": 2"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
 START_TEST(test_bench_table)
 {
-    run_result r = engine("bench", "-m", model_path, "-p", "8", "-n", "4", "-r", "1", NULL);
+    hk_run_result r = engine("bench", "-m", model_path, "-p", "8", "-n", "4", "-r", "1", NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "| pp8 |"));
     ck_assert_ptr_nonnull(strstr(r.out, "| tg4 |"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 }
 END_TEST
 
@@ -266,7 +241,7 @@ write_text(const char *name, const char *unit, int times)
 
 /* The last line of a perplexity run's output. */
 static double
-perplexity_of(run_result *r)
+perplexity_of(hk_run_result *r)
 {
     ck_assert_msg(r->status == 0, "%s", r->err);
     char **lines = g_strsplit(g_strstrip(r->out), "\n", -1);
@@ -290,12 +265,10 @@ START_TEST(test_perplexity_known_value)
     g_free(data);
     char *text_path = write_text("a.txt", "a", 300);
 
-    run_result r = engine("perplexity", "-m", half_path, "-f", text_path, "-c", "64", NULL);
+    hk_run_result r = engine("perplexity", "-m", half_path, "-f", text_path, "-c", "64", NULL);
     ck_assert_double_eq_tol(perplexity_of(&r), 2.0, 1e-3);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
-    g_unlink(half_path);
-    g_unlink(text_path);
     g_free(half_path);
     g_free(text_path);
 }
@@ -304,23 +277,22 @@ END_TEST
 START_TEST(test_perplexity_errors)
 {
     char *text_path = write_text("text.txt", "the hot world and the hello of the world. ", 40);
-    run_result r = engine("perplexity", "-m", model_path, "-f", text_path, "-c", "64", NULL);
+    hk_run_result r = engine("perplexity", "-m", model_path, "-f", text_path, "-c", "64", NULL);
     double ppl = perplexity_of(&r);
     ck_assert(isfinite(ppl));
     ck_assert_double_gt(ppl, 1.0);
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     r = engine("perplexity", "-m", model_path, "-f", text_path, "-c", "100000", NULL);
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "fewer than a window of 100000"));
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
     r = engine("perplexity", "-m", model_path, NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert_str_eq(r.err, "hearken-engine: perplexity: no text given (-f TEXT)\n");
-    run_result_clear(&r);
+    hk_run_result_clear(&r);
 
-    g_unlink(text_path);
     g_free(text_path);
 }
 END_TEST

@@ -550,12 +550,9 @@ END_TEST
 
 START_TEST(test_tiny_model_from_shared)
 {
-    const char *shared = hk_test_shared_dir();
-    if (!shared) {
-        puts("SKIP: ../shared is absent (HEARKEN_SHARED): no tiny model");
+    if (hk_test_skip_without_tiny_model("test-model"))
         return;
-    }
-    char *path = g_build_filename(shared, "models", "llama-2-tiny-random.gguf", NULL);
+    char *path = g_build_filename(hk_test_shared_dir(), "models", "llama-2-tiny-random.gguf", NULL);
     hk_gguf *g;
     hk_backend *be;
     hk_model *m;

@@ -445,17 +445,43 @@ START_TEST(test_truncate_keeps_a_prefix)
 }
 END_TEST
 
+/* A prompt given as ids (a conversation the caller tokenized itself). */
+START_TEST(test_generate_from_ids)
+{
+    synth_model s = synth_model_default();
+    s.fill = no_eos;
+    loaded l;
+    load(&s, &l);
+    const int32_t ids[] = { 1, 40, 41, 260, 270, 280, 290, 3, 100, 200 };
+    const size_t n = sizeof ids / sizeof ids[0];
+    hk_session *ses = session(&l, 32, 0, false);
+    hk_generate_params p = greedy_params(3);
+    hk_generate_stats stats;
+    hk_error err = { 0 };
+    stream st = stream_new();
+
+    ck_assert_int_eq(hk_session_generate_ids(ses, ids, 0, &p, collect, &st, &stats, &err), -EINVAL);
+    ck_assert_str_eq(err.message, "the prompt is empty");
+    ck_assert_int_eq(hk_session_generate_ids(ses, ids, n, &p, collect, &st, &stats, &err), 0);
+    ck_assert_uint_eq(stats.n_prompt, n);
+    ck_assert_int_eq(stats.stop, HK_STOP_LENGTH);
+    ck_assert_uint_eq(st.ids->len, 3);
+    ck_assert_uint_eq(hk_session_n_past(ses), n + 2);
+
+    stream_free(&st);
+    hk_session_free(ses);
+    unload(&l);
+}
+END_TEST
+
 /* ----------------------------------------------------------------------------
  * The shared tiny model, end to end */
 
 START_TEST(test_tiny_model_generates)
 {
-    const char *shared = hk_test_shared_dir();
-    if (!shared) {
-        puts("SKIP: ../shared is absent (HEARKEN_SHARED): no tiny model");
+    if (hk_test_skip_without_tiny_model("test-session"))
         return;
-    }
-    char *path = g_build_filename(shared, "models", "llama-2-tiny-random.gguf", NULL);
+    char *path = g_build_filename(hk_test_shared_dir(), "models", "llama-2-tiny-random.gguf", NULL);
     hk_gguf *g;
     hk_error err = { 0 };
     ck_assert_int_eq(hk_gguf_open(path, &g, &err), 0);
@@ -492,6 +518,7 @@ session_suite(void)
     tcase_add_test(tc, test_callback_stops);
     tcase_add_test(tc, test_context_full_while_generating);
     tcase_add_test(tc, test_prompt_too_long);
+    tcase_add_test(tc, test_generate_from_ids);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("eval");
