@@ -67,12 +67,12 @@ query_per_invocation()
     uint v_head = (p.vc_off + g * p.n_slots * hd) / 8u;
 
     /* the query, scaled, and the weighted values, 8 dimensions a pair */
-    vec4 q[Q8][2], acc[Q8][2];
+    vec4 query[Q8][2], weighted[Q8][2];
     [[unroll]] for (uint i = 0u; i < Q8; i++) {
         uint at = p.q_off + row + 8u * min(i, hd / 8u - 1u);
-        q[i][0] = vec4(q_at(at), q_at(at + 1u), q_at(at + 2u), q_at(at + 3u)) * p.scale;
-        q[i][1] = vec4(q_at(at + 4u), q_at(at + 5u), q_at(at + 6u), q_at(at + 7u)) * p.scale;
-        acc[i][0] = acc[i][1] = vec4(0.0);
+        query[i][0] = vec4(q_at(at), q_at(at + 1u), q_at(at + 2u), q_at(at + 3u)) * p.scale;
+        query[i][1] = vec4(q_at(at + 4u), q_at(at + 5u), q_at(at + 6u), q_at(at + 7u)) * p.scale;
+        weighted[i][0] = weighted[i][1] = vec4(0.0);
     }
 
     float max_so_far = NEG_INF, sum = 0.0;
@@ -87,13 +87,13 @@ query_per_invocation()
                 if (i < hd / 8u) {
                     vec4 lo, hi;
                     halves(texelFetch(KCache, int(kr + i)), lo, hi);
-                    d += dot(q[i][0], lo) + dot(q[i][1], hi);
+                    d += dot(query[i][0], lo) + dot(query[i][1], hi);
                 }
             }
             s[j] = p0 + j < n_pos ? d : NEG_INF;
             block_max = max(block_max, s[j]);
         }
-        /* e^(old max - new max): 0 the first time, when acc and sum are 0 */
+        /* e^(old max - new max): 0 the first time, when all is 0 */
         float c = exp(max_so_far - block_max);
         max_so_far = block_max;
         vec4 w0 = exp(vec4(s[0], s[1], s[2], s[3]) - block_max);
@@ -110,8 +110,8 @@ query_per_invocation()
                     halves(texelFetch(VCache, int(vb + (8u * i + e) * (BLOCK / 8u))), lo, hi);
                     v[e] = dot(w0, lo) + dot(w1, hi);
                 }
-                acc[i][0] = acc[i][0] * c + vec4(v[0], v[1], v[2], v[3]);
-                acc[i][1] = acc[i][1] * c + vec4(v[4], v[5], v[6], v[7]);
+                weighted[i][0] = weighted[i][0] * c + vec4(v[0], v[1], v[2], v[3]);
+                weighted[i][1] = weighted[i][1] * c + vec4(v[4], v[5], v[6], v[7]);
             }
         }
     }
@@ -119,7 +119,7 @@ query_per_invocation()
     [[unroll]] for (uint i = 0u; i < Q8; i++)
         if (i < hd / 8u)
             [[unroll]] for (uint e = 0u; e < 8u; e++)
-                o[p.out_off + row + 8u * i + e] = acc[i][e / 4u][e % 4u] / sum;
+                o[p.out_off + row + 8u * i + e] = weighted[i][e / 4u][e % 4u] / sum;
 }
 
 void
@@ -149,11 +149,10 @@ query_per_workgroup()
             uint kr = k_head + (p0 + j) * hd / 8u;
             float s = 0.0;
             for (uint d = 0u; d < hd; d += 8u) {
-                uvec4 k8 = texelFetch(KCache, int(kr + d / 8u));
-                s += dot(vec4(qs[d], qs[d + 1u], qs[d + 2u], qs[d + 3u]),
-                         vec4(unpackHalf2x16(k8.x), unpackHalf2x16(k8.y))) +
-                     dot(vec4(qs[d + 4u], qs[d + 5u], qs[d + 6u], qs[d + 7u]),
-                         vec4(unpackHalf2x16(k8.z), unpackHalf2x16(k8.w)));
+                vec4 lo, hi;
+                halves(texelFetch(KCache, int(kr + d / 8u)), lo, hi);
+                s += dot(vec4(qs[d], qs[d + 1u], qs[d + 2u], qs[d + 3u]), lo) +
+                     dot(vec4(qs[d + 4u], qs[d + 5u], qs[d + 6u], qs[d + 7u]), hi);
             }
             probs[j] = s;
         }
@@ -182,11 +181,10 @@ query_per_workgroup()
             uint vr = vb + d * (BLOCK / 8u);
             float s = 0.0;
             for (uint j = 0u; j < count; j += 8u) {
-                uvec4 v8 = texelFetch(VCache, int(vr + j / 8u));
-                s += dot(vec4(probs[j], probs[j + 1u], probs[j + 2u], probs[j + 3u]),
-                         vec4(unpackHalf2x16(v8.x), unpackHalf2x16(v8.y))) +
-                     dot(vec4(probs[j + 4u], probs[j + 5u], probs[j + 6u], probs[j + 7u]),
-                         vec4(unpackHalf2x16(v8.z), unpackHalf2x16(v8.w)));
+                vec4 lo, hi;
+                halves(texelFetch(VCache, int(vr + j / 8u)), lo, hi);
+                s += dot(vec4(probs[j], probs[j + 1u], probs[j + 2u], probs[j + 3u]), lo) +
+                     dot(vec4(probs[j + 4u], probs[j + 5u], probs[j + 6u], probs[j + 7u]), hi);
             }
             acc[d] = acc[d] * c + s;
         }

@@ -2,7 +2,7 @@
  * extensions, the push constant structs and the workgroup size.
  *
  * The workgroup size is specialization constant 0, so the host picks it
- * for the device (a GPU's 64 or 256, lavapipe's subgroup of 8) without
+ * for the device (a GPU wants more invocations than lavapipe does) without
  * another SPIR-V file; each shader states its own default.
  */
 #extension GL_EXT_shader_16bit_storage : require

@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "cpu/backend-cpu.h"
 #include "hk-check.h"
+#include "hk-tmpdir.h"
 #include "quant.h"
 #include "vulkan/vk-config.h"
 
@@ -615,8 +616,7 @@ main(void)
     }
     hk_backend_free(cpu_be);
 
-    char *argv[] = { "rm", "-rf", cache_dir, NULL };
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    hk_tmpdir_remove(cache_dir);
     g_free(cache_dir);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -343,21 +343,13 @@ leave_primary(failover *fo, const char *why, hk_error *err)
     }
     hk_backend_free(fo->primary);
     fo->primary = NULL;
-    snprintf(fo->reason, sizeof fo->reason, "%s; carrying on with the CPU backend", why);
+    snprintf(fo->reason, sizeof fo->reason, "%.400s; carrying on with the CPU backend", why);
 
     for (size_t i = 0; i < fo->n_log; i++) {
         const logged_op *o = &fo->log[i];
         run(fo, fo->spare, o, o->op == HK_OP_GET_ROWS ? fo->ids + o->u.ids : NULL);
     }
     return 0;
-}
-
-static int
-leave_after(failover *fo, const hk_error *primary_err, hk_error *err)
-{
-    char why[sizeof primary_err->message];
-    snprintf(why, sizeof why, "%s", primary_err->message);
-    return leave_primary(fo, why, err);
 }
 
 /* The tensor on the primary (an F16 one mirrored on the spare), or on
@@ -382,7 +374,7 @@ place(failover *fo, fo_tensor *ft, hk_type type, int64_t ne0, int64_t ne1, const
         }
         if (rc == 0)
             return 0;
-        if ((rc = leave_after(fo, &perr, err)) < 0)
+        if ((rc = leave_primary(fo, perr.message, err)) < 0)
             return rc;
     }
     return data ? hk_backend_tensor_upload(fo->spare, type, ne0, ne1, data, &ft->inner, err)
@@ -490,7 +482,7 @@ fo_sync(hk_backend *be, hk_error *err)
         if (hk_backend_sync(fo->primary, &perr) == 0)
             update_mirrors(fo);
         else
-            rc = leave_after(fo, &perr, err);
+            rc = leave_primary(fo, perr.message, err);
     }
     if (rc == 0)
         rc = hk_backend_sync(fo->spare, err);

@@ -25,34 +25,35 @@ hk_backend_name_is_valid(const char *name)
     return strcmp(name, "auto") == 0 || strcmp(name, "vulkan") == 0 || strcmp(name, "cpu") == 0;
 }
 
+#if HK_HAVE_VULKAN
 /* The device index, from the request or the environment; -1: any. */
 static int
-device_index(const hk_backend_request *r, hk_error *err)
+device_index(const hk_backend_request *r, int *ret, hk_error *err)
 {
-    if (r->vulkan_device >= 0)
-        return r->vulkan_device;
     const char *env = getenv("HEARKEN_VULKAN_DEVICE");
-    if (!env || !*env)
-        return -1;
+    *ret = r->vulkan_device;
+    if (*ret >= 0 || !env || !*env)
+        return 0;
     char *end;
     long n = strtol(env, &end, 10);
     if (*end != '\0' || n < 0 || n > 1000)
         return hk_error_set(err, -EINVAL, "HEARKEN_VULKAN_DEVICE='%s' is not a device number", env);
-    return (int)n;
+    *ret = (int)n;
+    return 0;
 }
 
-#if HK_HAVE_VULKAN
 /* Vulkan, wrapped to fail over to a CPU backend. */
 static int
 try_vulkan(const hk_backend_request *r, bool asked, hk_backend **ret, hk_error *err)
 {
-    int index = device_index(r, err);
-    if (index < -1)
-        return index;
+    int index;
+    int rc = device_index(r, &index, err);
+    if (rc < 0)
+        return rc;
     /* a device named by its number is taken whatever it is */
     hk_backend_vulkan_params p = { .device = index, .allow_cpu = asked || index >= 0 };
     hk_backend *vulkan, *cpu;
-    int rc = hk_backend_vulkan_new(&p, &vulkan, err);
+    rc = hk_backend_vulkan_new(&p, &vulkan, err);
     if (rc < 0)
         return rc;
     rc = hk_backend_cpu_new(r->n_threads, &cpu, err);
@@ -92,7 +93,7 @@ hk_backend_select(const hk_backend_request *r, hk_backend **ret, char *reason, h
                      asked ? ", as asked" : ", the best device found");
             return 0;
         }
-        snprintf(reason, HK_BACKEND_REASON_MAX, "%s%s; using the CPU backend",
+        snprintf(reason, HK_BACKEND_REASON_MAX, "%s%.400s; using the CPU backend",
                  asked ? "Vulkan was asked for, but " : "", why.message);
     } else {
         snprintf(reason, HK_BACKEND_REASON_MAX, "the CPU backend, as asked");

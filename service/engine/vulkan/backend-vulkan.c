@@ -16,9 +16,13 @@
 #include "vulkan/vk-recorder.h"
 
 _Static_assert(HK_SHADER_KV_BLOCK == HK_KV_BLOCK, "the shaders' KV block is backend.h's");
+_Static_assert(sizeof(struct hk_shader_attention) <= HK_VK_PUSH_BYTES &&
+               sizeof(struct hk_shader_kv_store) <= HK_VK_PUSH_BYTES,
+               "push constants fit the pipeline layout's range");
 
-/* Tokens up to which a matmul is a few matrix × vector products (reading
- * the weights once for all of them); past it, the tiled kernel. */
+/* Tokens up to which a matmul is a matrix × vector product per token;
+ * past it, the tiled kernel, which reads a weight once for many tokens
+ * (measured on lavapipe: about even below 8). */
 #define MATVEC_MAX_TOKENS 8
 
 /* The shaders' sizes for this device, as specialization constants. */
@@ -81,8 +85,8 @@ quads(uint32_t slot, const hk_tensor *t)
     return (hk_vk_binding){ HK_VK_STORAGE_BINDINGS + slot, VK_NULL_HANDLE, mem_of(t), false };
 }
 
-/* Where t starts in its buffer, in its elements: activations and the
- * cache (F32, F16) by element, weights by weight (views are whole rows). */
+/* Where an activation (F32) or a cache (F16) starts in its buffer, in
+ * its elements. */
 static uint32_t
 f32_off(const hk_tensor *t)
 {
@@ -550,11 +554,13 @@ choose_sizes(const hk_vk_device *d, shader_sizes *s)
     s->elementwise[0] = pow2_at_most(max, 256);
     s->rms_norm[0] = pow2_at_most(max, 256);
     if (cpu_kernels(d)) {
-        /* attention: a query per invocation; matvec: 8 rows per invocation;
-         * matmul: 16 invocations of 4 rows by 8 tokens (measured best on
-         * lavapipe) */
-        uint32_t attention[3] = { 8, 0, 1 }, matvec[3] = { 32, 1, 8 };
-        uint32_t matmul[6] = { 16, 64, 8, 4, 8, 0 };
+        /* attention: a query per invocation; matvec: 2 rows per invocation;
+         * matmul: 32 invocations of 2 rows by 4 tokens.  Measured on
+         * lavapipe, which compiles a pipeline when it first runs, in a time
+         * that grows fast with the unrolled code: more rows or tokens per
+         * invocation ran little faster and took seconds to compile. */
+        uint32_t attention[3] = { 8, 0, 1 }, matvec[3] = { 32, 1, 2 };
+        uint32_t matmul[6] = { 32, 64, 4, 2, 4, 0 };
         memcpy(s->attention, attention, sizeof attention);
         memcpy(s->matvec, matvec, sizeof matvec);
         memcpy(s->matmul, matmul, sizeof matmul);

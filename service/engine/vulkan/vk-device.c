@@ -181,8 +181,6 @@ probe_caps(hk_vk_device *d)
     const VkPhysicalDeviceLimits *l = &d->props.limits;
     c->api_version = d->props.apiVersion;
     c->subgroup_size = subgroup.subgroupSize ? subgroup.subgroupSize : 1;
-    c->subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                             (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
     c->max_shared_bytes = l->maxComputeSharedMemorySize;
     c->max_invocations = l->maxComputeWorkGroupInvocations;
     memcpy(c->max_groups, l->maxComputeWorkGroupCount, sizeof c->max_groups);
@@ -207,7 +205,7 @@ describe(hk_vk_device *d)
 {
     const hk_vk_caps *c = &d->caps;
     snprintf(d->description, sizeof d->description,
-             "%s (%s, Vulkan %u.%u, subgroup %u, %u KiB shared memory%s%s)",
+             "%.256s (%s, Vulkan %u.%u, subgroup %u, %u KiB shared memory%s%s)",
              d->props.deviceName, hk_vk_device_type_name(d->props.deviceType),
              VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
              c->subgroup_size, c->max_shared_bytes / 1024,

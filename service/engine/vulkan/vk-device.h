@@ -19,7 +19,6 @@
 typedef struct hk_vk_caps {
     uint32_t     api_version;
     uint32_t     subgroup_size;
-    bool         subgroup_arithmetic;  /* subgroupAdd… in compute shaders */
     bool         fp16_arithmetic;      /* shaderFloat16 */
     bool         int8_dot;             /* VK_KHR_shader_integer_dot_product */
     uint32_t     max_shared_bytes;
@@ -52,7 +51,7 @@ typedef struct hk_vk_device {
     uint32_t         queue_family;
     VkQueue          queue;
     hk_vk_faults     faults;
-    char             description[256];
+    char             description[512];
 } hk_vk_device;
 
 /* index < 0: the best-ranked usable device.  Unless allow_cpu, a device
