@@ -477,71 +477,46 @@ expect_load_error(const synth_model *s, const char *message)
     unload(&l);
 }
 
-START_TEST(test_missing_tensor)
-{
-    synth_model s = synth_model_default();
-    s.omit = "blk.1.ffn_up.weight";
-    expect_load_error(&s, "tensor 'blk.1.ffn_up.weight' is missing");
-}
-END_TEST
-
-START_TEST(test_missing_bias_in_qwen2)
-{
-    synth_model s = synth_model_default();
-    s.arch = "qwen2";
-    s.omit = "blk.0.attn_k.bias";
-    expect_load_error(&s, "tensor 'blk.0.attn_k.bias' is missing");
-}
-END_TEST
-
-START_TEST(test_wrong_shape)
-{
-    synth_model s = synth_model_default();
-    s.misshape = "blk.0.attn_k.weight";
-    expect_load_error(&s, "tensor 'blk.0.attn_k.weight' has shape (64, 33, 1, 1), expected (64, 32)");
-}
-END_TEST
-
-START_TEST(test_wrong_norm_shape)
-{
-    synth_model s = synth_model_default();
-    s.misshape = "output_norm.weight";
-    expect_load_error(&s, "tensor 'output_norm.weight' has shape (64, 2, 1, 1), expected (64, 1)");
-}
-END_TEST
-
-START_TEST(test_unsupported_type)
-{
-    synth_model s = synth_model_default();
-    s.mistype = "blk.1.attn_v.weight";
-    expect_load_error(&s, "tensor 'blk.1.attn_v.weight' has type q4_1, which the cpu backend does not support");
-}
-END_TEST
-
-START_TEST(test_norm_not_f32)
-{
-    synth_model s = synth_model_default();
-    s.mistype = "blk.0.ffn_norm.weight";
-    expect_load_error(&s, "tensor 'blk.0.ffn_norm.weight' has type q4_1, expected f32");
-}
-END_TEST
-
-START_TEST(test_unknown_architecture)
-{
-    synth_model s = synth_model_default();
-    s.arch = "gpt2";
-    expect_load_error(&s, "architecture 'gpt2' is not supported (supported: llama, qwen2)");
-}
-END_TEST
-
-START_TEST(test_bad_head_counts)
-{
-    synth_model s = synth_model_default();
-    s.n_head_kv = 3;
-    s.n_head = 4;
-    s.dim = 64;
+/* Each case breaks one thing in an otherwise good model. */
+static const struct malformed_case {
+    const char *arch;       /* NULL: llama */
+    const char *omit, *misshape, *mistype;
+    uint32_t    n_head, n_head_kv;  /* 0: the default */
+    const char *message;
+} malformed_cases[] = {
+    { .omit = "blk.1.ffn_up.weight",
+      .message = "tensor 'blk.1.ffn_up.weight' is missing" },
+    { .arch = "qwen2", .omit = "blk.0.attn_k.bias",
+      .message = "tensor 'blk.0.attn_k.bias' is missing" },
+    { .misshape = "blk.0.attn_k.weight",
+      .message = "tensor 'blk.0.attn_k.weight' has shape (64, 33, 1, 1), expected (64, 32)" },
+    { .misshape = "output_norm.weight",
+      .message = "tensor 'output_norm.weight' has shape (64, 2, 1, 1), expected (64, 1)" },
+    { .mistype = "blk.1.attn_v.weight",
+      .message = "tensor 'blk.1.attn_v.weight' has type q4_1, which the cpu backend does not support" },
+    { .mistype = "blk.0.ffn_norm.weight",
+      .message = "tensor 'blk.0.ffn_norm.weight' has type q4_1, expected f32" },
+    { .arch = "gpt2",
+      .message = "architecture 'gpt2' is not supported (supported: llama, qwen2)" },
     /* the writer still writes kv tensors for 3 heads of 16 */
-    expect_load_error(&s, "3 kv heads do not divide 4 heads");
+    { .n_head = 4, .n_head_kv = 3,
+      .message = "3 kv heads do not divide 4 heads" },
+};
+
+START_TEST(test_malformed_model)
+{
+    const struct malformed_case *mc = &malformed_cases[_i];
+    synth_model s = synth_model_default();
+    if (mc->arch)
+        s.arch = mc->arch;
+    s.omit = mc->omit;
+    s.misshape = mc->misshape;
+    s.mistype = mc->mistype;
+    if (mc->n_head)
+        s.n_head = mc->n_head;
+    if (mc->n_head_kv)
+        s.n_head_kv = mc->n_head_kv;
+    expect_load_error(&s, mc->message);
 }
 END_TEST
 
@@ -615,14 +590,8 @@ model_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("malformed");
-    tcase_add_test(tc, test_missing_tensor);
-    tcase_add_test(tc, test_missing_bias_in_qwen2);
-    tcase_add_test(tc, test_wrong_shape);
-    tcase_add_test(tc, test_wrong_norm_shape);
-    tcase_add_test(tc, test_unsupported_type);
-    tcase_add_test(tc, test_norm_not_f32);
-    tcase_add_test(tc, test_unknown_architecture);
-    tcase_add_test(tc, test_bad_head_counts);
+    tcase_add_loop_test(tc, test_malformed_model, 0,
+                        (int)(sizeof malformed_cases / sizeof malformed_cases[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("shared");
