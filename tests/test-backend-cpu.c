@@ -13,6 +13,7 @@
 #include "cpu/backend-cpu.h"
 #include "cpu/threadpool.h"
 #include "hk-check.h"
+#include "hk-nmse.h"
 #include "quant.h"
 
 #define SENTINEL 1234.5f
@@ -77,19 +78,6 @@ random_tensor(hk_backend *be, int64_t ne0, int64_t ne1, GRand *r)
     return t;
 }
 
-static double
-nmse(const float *got, const double *want, size_t n)
-{
-    double err = 0.0, norm = 0.0;
-    size_t nans = 0;
-    for (size_t i = 0; i < n; i++) {
-        nans += isnan(got[i]) != 0;
-        err += (got[i] - want[i]) * (got[i] - want[i]);
-        norm += want[i] * want[i];
-    }
-    ck_assert_msg(nans == 0, "%zu NaNs", nans);
-    return err / (norm > 0 ? norm : 1.0);
-}
 
 /* ----------------------------------------------------------------------------
  * get_rows */
@@ -131,11 +119,11 @@ START_TEST(test_get_rows)
             for (int64_t j = 0; j < ne0; j++)
                 want[i * ne0 + j] = row[j];
         }
-        ck_assert_double_lt(nmse(host(&view), want, (size_t)(ne0 * n)), 1e-12);
+        ck_assert_double_lt(hk_nmse_f64(host(&view), want, (size_t)(ne0 * n)), 1e-12);
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < ne0; j++)
                 want[i * ne0 + j] = src[ids[i] * ne0 + j];
-        ck_assert_double_lt(nmse(host(&view), want, (size_t)(ne0 * n)), 1e-2);
+        ck_assert_double_lt(hk_nmse_f64(host(&view), want, (size_t)(ne0 * n)), 1e-2);
         check_sentinel(&out);
         hk_backend_tensor_free(be, &out);
         g_free(want);
@@ -216,7 +204,7 @@ START_TEST(test_matmul)
         hk_backend_matmul(be, &x, &w, &view);
         ck_assert_int_eq(hk_backend_sync(be, &err), 0);
         double *want = ref_matmul(type, w_data, m, k, host(&x), n);
-        double e = nmse(host(&view), want, (size_t)(n * m));
+        double e = hk_nmse_f64(host(&view), want, (size_t)(n * m));
         ck_assert_msg(e < threshold, "%s, %lld tokens: nmse %g", hk_type_name(type),
                       (long long)n, e);
         check_sentinel(&y);
@@ -255,7 +243,7 @@ START_TEST(test_matmul_sees_changed_input)
     double *want = g_new(double, m * n);
     for (int64_t i = 0; i < m * n; i++)
         want[i] = 2.0 * host(&y1)[i];
-    ck_assert_double_lt(nmse(host(&y2), want, (size_t)(m * n)), 1e-3);
+    ck_assert_double_lt(hk_nmse_f64(host(&y2), want, (size_t)(m * n)), 1e-3);
 
     g_free(want);
     hk_backend_tensor_free(be, &x);
@@ -293,7 +281,7 @@ START_TEST(test_rms_norm)
             for (int64_t i = 0; i < d; i++)
                 want[t * d + i] = xr[i] / sqrt(ss / d + 1e-5) * host(&w)[i];
         }
-        ck_assert_double_lt(nmse(host(&view), want, (size_t)(d * n)), 1e-12);
+        ck_assert_double_lt(hk_nmse_f64(host(&view), want, (size_t)(d * n)), 1e-12);
         check_sentinel(&out);
         g_free(want);
         hk_backend_tensor_free(be, &x);
@@ -321,17 +309,17 @@ START_TEST(test_add_swiglu_bias)
         hk_backend_add(be, &a, &b, &view);
         for (size_t i = 0; i < count; i++)
             want[i] = (double)host(&a)[i] + host(&b)[i];
-        ck_assert_double_lt(nmse(host(&view), want, count), 1e-14);
+        ck_assert_double_lt(hk_nmse_f64(host(&view), want, count), 1e-14);
 
         hk_backend_swiglu(be, &a, &b, &view);
         for (size_t i = 0; i < count; i++)
             want[i] = host(&a)[i] / (1.0 + exp(-host(&a)[i])) * host(&b)[i];   /* e^x to 1e-5 */
-        ck_assert_double_lt(nmse(host(&view), want, count), 1e-10);
+        ck_assert_double_lt(hk_nmse_f64(host(&view), want, count), 1e-10);
 
         for (size_t i = 0; i < count; i++)
             want[i] = (double)host(&view)[i] + host(&bias)[i % d];
         hk_backend_add_bias(be, &view, &bias);
-        ck_assert_double_lt(nmse(host(&view), want, count), 1e-14);
+        ck_assert_double_lt(hk_nmse_f64(host(&view), want, count), 1e-14);
 
         check_sentinel(&out);
         g_free(want);
@@ -401,7 +389,7 @@ START_TEST(test_rope)
             }
         }
         hk_backend_rope(be, &x, &p);
-        ck_assert_double_lt(nmse(host(&x), want, (size_t)(d * n)), 1e-10);
+        ck_assert_double_lt(hk_nmse_f64(host(&x), want, (size_t)(d * n)), 1e-10);
         g_free(want);
         hk_backend_tensor_free(be, &x);
     }
@@ -503,7 +491,7 @@ START_TEST(test_attention)
             }
         }
     }
-    double e = nmse(host(&view), want, (size_t)q_dim * n);
+    double e = hk_nmse_f64(host(&view), want, (size_t)q_dim * n);
     ck_assert_msg(e < 1e-9, "attention case %d: nmse %g", c, e);
     check_sentinel(&out);
 

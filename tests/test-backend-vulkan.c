@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "cpu/backend-cpu.h"
 #include "hk-check.h"
+#include "hk-nmse.h"
 #include "hk-tmpdir.h"
 #include "quant.h"
 #include "vulkan/vk-config.h"
@@ -118,25 +119,6 @@ read_both(const pair *p, float **ret_vk, float **ret_cpu)
     sync_both();
 }
 
-/* NaNs first, infinities' signs next, then the normalized mean squared
- * error of got against want. */
-static double
-nmse(const float *got, const float *want, size_t n)
-{
-    double err = 0.0, norm = 0.0;
-    size_t nans = 0, infs = 0;
-    for (size_t i = 0; i < n; i++) {
-        nans += isnan(got[i]) != 0;
-        infs += isinf(got[i]) && got[i] != want[i];
-        if (isfinite(got[i]) && isfinite(want[i])) {
-            err += ((double)got[i] - want[i]) * ((double)got[i] - want[i]);
-            norm += (double)want[i] * want[i];
-        }
-    }
-    ck_assert_msg(nans == 0, "%zu NaNs", nans);
-    ck_assert_msg(infs == 0, "%zu infinities the CPU does not have", infs);
-    return err / (norm > 0 ? norm : 1.0);
-}
 
 /* Compare the first rows of a guarded output, and check its sentinel row
  * on the Vulkan side. */
@@ -145,7 +127,7 @@ check_output(const pair *out, int64_t rows, double threshold, const char *what)
 {
     float *got, *want;
     read_both(out, &got, &want);
-    double e = nmse(got, want, (size_t)(out->ne0 * rows));
+    double e = hk_nmse(got, want, (size_t)(out->ne0 * rows));
     ck_assert_msg(e < threshold, "%s: nmse %g (threshold %g)", what, e, threshold);
     int64_t changed = 0;
     for (int64_t i = rows * out->ne0; i < out->ne0 * out->ne1; i++)
@@ -297,7 +279,7 @@ START_TEST(test_rms_norm)
         hk_backend_rms_norm(cpu_be, &x.cpu, &w.cpu, 1e-6f, &x.cpu);
         float *got, *want;
         read_both(&x, &got, &want);
-        ck_assert_double_lt(nmse(got, want, (size_t)(d * n)), 1e-10);
+        ck_assert_double_lt(hk_nmse(got, want, (size_t)(d * n)), 1e-10);
         g_free(got);
         g_free(want);
         pair_free(&x);
@@ -336,7 +318,7 @@ START_TEST(test_add_swiglu_bias)
         hk_backend_add(cpu_be, &a.cpu, &b.cpu, &a.cpu);
         float *got, *want;
         read_both(&a, &got, &want);
-        ck_assert_double_lt(nmse(got, want, (size_t)(d * n)), 1e-14);
+        ck_assert_double_lt(hk_nmse(got, want, (size_t)(d * n)), 1e-14);
         g_free(got);
         g_free(want);
         pair_free(&a);
@@ -389,7 +371,7 @@ START_TEST(test_rope)
         hk_backend_rope(cpu_be, &x.cpu, &p);
         float *got, *want;
         read_both(&x, &got, &want);
-        double e = nmse(got, want, (size_t)(d * n));
+        double e = hk_nmse(got, want, (size_t)(d * n));
         ck_assert_msg(e < 1e-10, "rope case %d, %lld tokens: nmse %g", _i, (long long)n, e);
         g_free(got);
         g_free(want);
@@ -496,7 +478,7 @@ START_TEST(test_chain)
     float *got, *want;
     read_both(&x, &got, &want);
     /* the CPU's 8-bit activations, compounded over three layers */
-    ck_assert_double_lt(nmse(got, want, (size_t)(d * n)), 1e-3);
+    ck_assert_double_lt(hk_nmse(got, want, (size_t)(d * n)), 1e-3);
     g_free(got);
     g_free(want);
     pair *all[] = { &x, &h, &y, &up, &down, &norm };

@@ -9,6 +9,7 @@
 #include "cpu/backend-cpu.h"
 #include "cpu/matmul.h"
 #include "hk-check.h"
+#include "hk-nmse.h"
 #include "hk-synth-model.h"
 #include "model.h"
 
@@ -73,19 +74,6 @@ engine_logits(const loaded *l, const int32_t *tokens, uint32_t n, uint32_t n_bat
     return logits;
 }
 
-static double
-nmse(const float *a, const float *ref, size_t n)
-{
-    double err = 0.0, norm = 0.0;
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        bad += !isfinite(a[i]);
-        err += ((double)a[i] - ref[i]) * ((double)a[i] - ref[i]);
-        norm += (double)ref[i] * ref[i];
-    }
-    ck_assert_msg(bad == 0, "%zu values are not finite", bad);
-    return err / norm;
-}
 
 static const int32_t prompt[] = { 1, 298, 72, 105, 33, 270, 281, 10, 297, 150, 3, 260, 77 };
 #define N_PROMPT ((uint32_t)(sizeof prompt / sizeof prompt[0]))
@@ -244,7 +232,7 @@ check_against_reference(const synth_model *s, double threshold)
     load(s, 2, &l);
     float *got = engine_logits(&l, prompt, N_PROMPT, N_PROMPT);
     float *want = ref_logits(s, l.gguf, prompt, N_PROMPT);
-    double e = nmse(got, want, (size_t)N_PROMPT * SYNTH_N_VOCAB);
+    double e = hk_nmse(got, want, (size_t)N_PROMPT * SYNTH_N_VOCAB);
     ck_assert_msg(e < threshold, "%s %s: logits nmse %g >= %g", s->arch, hk_type_name(s->type),
                   e, threshold);
     g_free(got);
@@ -339,8 +327,8 @@ START_TEST(test_batched_prefill_equals_single_steps)
     float *single = engine_logits(&l, prompt, N_PROMPT, 1);
     float *chunked = engine_logits(&l, prompt, N_PROMPT, 5);
     size_t last = (size_t)(N_PROMPT - 1) * SYNTH_N_VOCAB;
-    ck_assert_double_lt(nmse(batched + last, single + last, SYNTH_N_VOCAB), 1e-9);
-    ck_assert_double_lt(nmse(chunked, single, (size_t)N_PROMPT * SYNTH_N_VOCAB), 1e-9);
+    ck_assert_double_lt(hk_nmse(batched + last, single + last, SYNTH_N_VOCAB), 1e-9);
+    ck_assert_double_lt(hk_nmse(chunked, single, (size_t)N_PROMPT * SYNTH_N_VOCAB), 1e-9);
     g_free(batched);
     g_free(single);
     g_free(chunked);
