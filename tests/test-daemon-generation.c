@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "daemon/hk-daemon-harness.h"
+#include "hk-synth-model.h"
+#include "vulkan/vk-config.h"
 
 #define E_CANCELLED "org.hearken.Error.Cancelled"
 #define E_BUSY      "org.hearken.Error.Busy"
@@ -482,6 +484,127 @@ START_TEST(test_load_model)
 }
 END_TEST
 
+/* ------------------------------------------------------------ backends */
+
+/* Whether this build and machine can run on Vulkan: the build has the
+ * backend and Mesa's lavapipe is installed, as in CI. */
+static gboolean
+expect_vulkan(void)
+{
+    g_autoptr(GDir) icds = g_dir_open("/usr/share/vulkan/icd.d", 0, NULL);
+    const char *name;
+
+    if (!HK_HAVE_VULKAN || !icds)
+        return FALSE;
+    while ((name = g_dir_read_name(icds)))
+        if (g_str_has_prefix(name, "lvp_icd."))
+            return TRUE;
+    return FALSE;
+}
+
+static char *
+property_dup(const char *name)
+{
+    GVariant *value = hk_daemon_property(d, name);
+    char *text = g_variant_dup_string(value, NULL);
+
+    g_variant_unref(value);
+    return text;
+}
+
+static char *
+ask_backend(void)
+{
+    GVariant *reply = hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 3>})"));
+    GVariant *info = g_variant_get_child_value(reply, 1);
+    char *backend = NULL;
+
+    ck_assert(g_variant_lookup(info, "backend", "s", &backend));
+    g_variant_unref(info);
+    g_variant_unref(reply);
+    return backend;
+}
+
+static void
+backend_reason_changed_cb(GDBusConnection *connection, const char *sender, const char *path,
+                          const char *interface, const char *signal, GVariant *params, gpointer data)
+{
+    GVariant *changed = g_variant_get_child_value(params, 1);
+    const char *reason;
+
+    if (g_variant_lookup(changed, "BackendReason", "&s", &reason) && strstr(reason, "ulkan"))
+        *(gboolean *) data = TRUE;
+    g_variant_unref(changed);
+}
+
+/* A model every backend runs (the tiny shared model's heads are too
+ * small for the Vulkan attention kernel). */
+static char *
+write_synth_model(void)
+{
+    synth_model s = synth_model_default();
+    char *path = g_build_filename(d->models_dir, "synth.gguf", NULL);
+    void *data;
+    size_t size;
+
+    synth_model_write(&s, &data, &size);
+    ck_assert(g_file_set_contents(path, data, (gssize) size, NULL));
+    g_free(data);
+    return path;
+}
+
+/* The backend setting moves a loaded model at once; Backend, Device,
+ * BackendReason and each turn's info say where it runs. */
+START_TEST(test_backend_setting_moves_the_loaded_model)
+{
+    gboolean moved = FALSE;
+    char *backend, *device, *reason, *synth = write_synth_model();
+    char *env_model = g_strconcat("HEARKEN_MODEL=", synth, NULL);
+    const char *env[] = { env_model, NULL };
+    guint subscription;
+
+    hk_daemon_write_settings(d, "backend='cpu'");
+    hk_daemon_start(d, env);
+    g_free(env_model);
+    g_free(synth);
+    backend = ask_backend();
+    ck_assert_str_eq(backend, "cpu");
+    g_free(backend);
+    reason = property_dup("BackendReason");
+    ck_assert_str_eq(reason, "the CPU backend, as asked");
+    g_free(reason);
+
+    subscription = g_dbus_connection_signal_subscribe(
+        d->connection, "org.hearken.Assistant1", "org.freedesktop.DBus.Properties",
+        "PropertiesChanged", "/org/hearken/Assistant1", "org.hearken.Assistant1",
+        G_DBUS_SIGNAL_FLAGS_NONE, backend_reason_changed_cb, &moved, NULL);
+    hk_daemon_write_settings(d, "backend='vulkan'");
+    hk_daemon_wait_for(&moved, "the model to move to Vulkan");
+    g_dbus_connection_signal_unsubscribe(d->connection, subscription);
+
+    backend = property_dup("Backend");
+    device = property_dup("Device");
+    reason = property_dup("BackendReason");
+    if (expect_vulkan()) {
+        ck_assert_msg(g_str_equal(backend, "vulkan"), "on %s: %s", backend, reason);
+        ck_assert_str_ne(device, "");
+        ck_assert_msg(g_str_has_prefix(reason, "Vulkan on ") && strstr(reason, "as asked"), "%s", reason);
+    } else {
+        printf("no Vulkan here: the model stays on the CPU (%s)\n", reason);
+        ck_assert_str_eq(backend, "cpu");
+        ck_assert(g_str_has_prefix(reason, "Vulkan was asked for, but "));
+    }
+    g_free(device);
+    g_free(reason);
+
+    /* the next turn runs there */
+    device = ask_backend();
+    ck_assert_str_eq(device, backend);
+    g_free(device);
+    g_free(backend);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -536,6 +659,7 @@ generation_suite(void)
 
     tcase_add_checked_fixture(models, setup, teardown);
     tcase_add_test(models, test_load_model);
+    tcase_add_test(models, test_backend_setting_moves_the_loaded_model);
     tcase_add_test(models, test_sigkill_during_a_turn_loses_no_committed_turn);
     suite_add_tcase(s, models);
     return s;

@@ -12,6 +12,7 @@
 #define WAIT_MS 20000
 
 static char *model_path;
+static const HearkenPlacement cpu_one_thread = { .backend = "cpu", .vulkan_device = -1, .threads = 1 };
 
 static void
 setup(void)
@@ -62,7 +63,7 @@ load_done_cb(GObject *source, GAsyncResult *result, gpointer data)
 static void
 load(HearkenScheduler *scheduler, const char *path, LoadWait *wait)
 {
-    hearken_scheduler_load_async(scheduler, path, 1, 512, load_done_cb, wait);
+    hearken_scheduler_load_async(scheduler, path, &cpu_one_thread, 512, load_done_cb, wait);
     wait_for(&wait->done, "the load to finish");
 }
 

@@ -137,20 +137,21 @@ update_model (HearkenAssistant *self)
   hearken_dbus_assistant1_set_model (iface, path ? path : "");
 }
 
-/* Backend and Device say where the loaded model runs; before the first
- * load, where it will. */
+/* Backend, Device and BackendReason say where the last loaded model ran
+ * and why; before the first load, what the settings ask for. */
 static void
 update_backend (HearkenAssistant *self)
 {
   HearkenDBusAssistant1 *iface = HEARKEN_DBUS_ASSISTANT1 (self);
-  g_autofree char *reason = NULL;
-  const char *planned = hearken_backend_choose (self->settings, &reason);
+  g_autofree char *plan_reason = NULL;
+  const char *planned = hearken_backend_plan (self->settings, &plan_reason);
   const char *running = hearken_scheduler_get_backend (self->scheduler);
   const char *device = hearken_scheduler_get_device (self->scheduler);
+  const char *reason = hearken_scheduler_get_backend_reason (self->scheduler);
 
   hearken_dbus_assistant1_set_backend (iface, running ? running : planned);
   hearken_dbus_assistant1_set_device (iface, device ? device : "");
-  hearken_dbus_assistant1_set_backend_reason (iface, reason);
+  hearken_dbus_assistant1_set_backend_reason (iface, running ? reason : plan_reason);
 }
 
 /* The scheduler sets backend, then device: device's notify sees both. */
@@ -199,13 +200,38 @@ model_setting_changed_cb (HearkenAssistant *self,
 }
 
 static void
+reload_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!hearken_scheduler_load_finish (HEARKEN_SCHEDULER (object), result, &error))
+    g_warning ("Could not move the model to the new backend: %s", error->message);
+}
+
+/* A loaded model moves to the backend, device or threads the settings now
+ * ask for at once, so the properties show the change; one not loaded will
+ * load there. */
+static void
 backend_setting_changed_cb (HearkenAssistant *self,
                             GParamSpec       *pspec,
                             HearkenSettings  *settings)
 {
+  const char *loaded = hearken_scheduler_get_loaded_path (self->scheduler);
+  HearkenPlacement placement;
+
   g_assert (HEARKEN_IS_ASSISTANT (self));
 
-  update_backend (self);
+  if (!loaded)
+    {
+      update_backend (self);
+      return;
+    }
+  hearken_backend_placement (settings, &placement);
+  hearken_scheduler_load_async (self->scheduler, loaded, &placement,
+                                hearken_settings_get_context_length (settings),
+                                reload_done_cb, NULL);
 }
 
 static void
@@ -413,7 +439,6 @@ start_turn (HearkenAssistant       *self,
     .connection = g_dbus_method_invocation_get_connection (invocation),
     .sender = sender,
     .model_path = model_path,
-    .threads = hearken_settings_get_threads (self->settings),
     .n_ctx = hearken_settings_get_context_length (self->settings),
   };
   g_autoptr(GVariant) context = NULL;
@@ -430,6 +455,7 @@ start_turn (HearkenAssistant       *self,
       !(context = hearken_store_get_context (self->store, id, error)))
     return 0;
 
+  hearken_backend_placement (self->settings, &request.placement);
   messages = g_new (hk_chat_message, g_variant_n_children (context) + 1);
   if (*system)
     messages[n++] = (hk_chat_message) { "system", system };
@@ -696,6 +722,7 @@ handle_load_model (HearkenDBusAssistant1 *object,
   HearkenAssistant *self = HEARKEN_ASSISTANT (object);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
+  HearkenPlacement placement;
   LoadModelCall *call;
 
   if (!*arg_path_or_name)
@@ -713,8 +740,8 @@ handle_load_model (HearkenDBusAssistant1 *object,
   call = g_new0 (LoadModelCall, 1);
   call->self = g_object_ref (self);
   call->invocation = invocation;
-  hearken_scheduler_load_async (self->scheduler, path,
-                                hearken_settings_get_threads (self->settings),
+  hearken_backend_placement (self->settings, &placement);
+  hearken_scheduler_load_async (self->scheduler, path, &placement,
                                 hearken_settings_get_context_length (self->settings),
                                 load_model_done_cb, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -898,7 +925,13 @@ hearken_assistant_new (HearkenSettings *settings,
 
   g_signal_connect_object (settings, "notify::model",
                            G_CALLBACK (model_setting_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->scheduler, "notify::backend-reason",
+                           G_CALLBACK (scheduler_backend_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (settings, "notify::backend",
+                           G_CALLBACK (backend_setting_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "notify::vulkan-device",
+                           G_CALLBACK (backend_setting_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "notify::threads",
                            G_CALLBACK (backend_setting_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (settings, "notify::keep-history",
                            G_CALLBACK (keep_history_changed_cb), self, G_CONNECT_SWAPPED);

@@ -1,29 +1,42 @@
-/* hearken-backend.c — choosing the backend. */
+/* hearken-backend.c — the settings' side of choosing a backend. */
 #include "hearken-backend.h"
 
-/* The engine has no Vulkan backend yet: every choice ends on the CPU, and
- * the reason says so in the words of what was asked. */
+void
+hearken_backend_placement (HearkenSettings  *settings,
+                           HearkenPlacement *placement)
+{
+  g_return_if_fail (HEARKEN_IS_SETTINGS (settings));
+  g_return_if_fail (placement != NULL);
+
+  placement->backend = hearken_settings_get_backend (settings);
+  placement->vulkan_device = hearken_settings_get_vulkan_device (settings);
+  placement->threads = hearken_settings_get_threads (settings);
+}
+
 const char *
-hearken_backend_choose (HearkenSettings  *settings,
-                        char            **ret_reason)
+hearken_backend_plan (HearkenSettings  *settings,
+                      char            **ret_reason)
 {
   const char *wanted;
-  gboolean by_env;
+  const char *asker;
 
   g_return_val_if_fail (HEARKEN_IS_SETTINGS (settings), NULL);
   g_return_val_if_fail (ret_reason != NULL, NULL);
 
   wanted = hearken_settings_get_backend (settings);
-  by_env = hearken_settings_is_overridden (settings, "backend");
+  asker = hearken_settings_is_overridden (settings, "backend")
+          ? "HEARKEN_BACKEND" : "The backend setting";
 
   if (g_str_equal (wanted, "cpu"))
-    *ret_reason = g_strdup_printf ("The CPU, as %s asks",
-                                   by_env ? "HEARKEN_BACKEND" : "the backend setting");
-  else if (g_str_equal (wanted, "vulkan"))
-    *ret_reason = g_strdup_printf ("%s asks for Vulkan, but this build of Hearken has no "
-                                   "Vulkan backend; running on the CPU",
-                                   by_env ? "HEARKEN_BACKEND" : "The backend setting");
+    {
+      *ret_reason = g_strdup_printf ("%s asks for the CPU", asker);
+      return "cpu";
+    }
+  if (g_str_equal (wanted, "vulkan"))
+    *ret_reason = g_strdup_printf ("%s asks for Vulkan; the device is chosen when a "
+                                   "model loads, and the CPU runs it if none can", asker);
   else
-    *ret_reason = g_strdup ("This build of Hearken has no Vulkan backend; running on the CPU");
-  return "cpu";
+    *ret_reason = g_strdup_printf ("%s asks for auto: a Vulkan GPU when a model loads, "
+                                   "if there is one, else the CPU", asker);
+  return "";
 }

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/backend-cpu.h"
+#include "backend-failover.h"
+#include "backend-select.h"
 #include "gguf.h"
 #include "hearken-error.h"
 #include "model.h"
@@ -19,6 +20,8 @@ struct _HearkenGenerator
 
   char            *path;
   char            *name;
+  char            *backend_asked;
+  int              vulkan_device;
   guint            threads;
   guint            n_ctx_asked;
   hk_chat_format   format;
@@ -26,6 +29,7 @@ struct _HearkenGenerator
   hk_gguf         *gguf;
   hk_tokenizer    *tokenizer;
   hk_backend      *backend;
+  char             select_reason[HK_BACKEND_REASON_MAX];
   hk_model        *model;
   hk_session      *session;
   /* (n_past,) the tokens whose keys and values the session holds: the
@@ -79,6 +83,7 @@ hearken_generator_finalize (GObject *object)
   g_clear_pointer (&self->gguf, hk_gguf_close);
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->backend_asked, g_free);
 
   G_OBJECT_CLASS (hearken_generator_parent_class)->finalize (object);
 }
@@ -141,27 +146,43 @@ open_session (HearkenGenerator  *self,
   return hk_session_new (self->model, self->tokenizer, &params, &self->session, err) == 0;
 }
 
+static int
+select_backend (HearkenGenerator *self,
+                hk_error         *err)
+{
+  hk_backend_request request;
+
+  hk_backend_request_init (&request);
+  request.backend = self->backend_asked;
+  request.n_threads = (int) MIN (self->threads, G_MAXINT);
+  request.vulkan_device = self->vulkan_device;
+  return hk_backend_select (&request, &self->backend, self->select_reason, err);
+}
+
 HearkenGenerator *
-hearken_generator_new (const char  *path,
-                       guint        threads,
-                       guint        n_ctx,
-                       GError     **error)
+hearken_generator_new (const char              *path,
+                       const HearkenPlacement  *placement,
+                       guint                    n_ctx,
+                       GError                 **error)
 {
   g_autoptr(HearkenGenerator) self = NULL;
   g_autofree char *display = NULL;
   hk_error err = { 0 };
 
   g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (placement != NULL && placement->backend != NULL, NULL);
   g_return_val_if_fail (n_ctx > 0, NULL);
 
   self = g_object_new (HEARKEN_TYPE_GENERATOR, NULL);
   self->path = g_strdup (path);
-  self->threads = threads;
+  self->backend_asked = g_strdup (placement->backend);
+  self->vulkan_device = placement->vulkan_device;
+  self->threads = placement->threads;
   self->n_ctx_asked = n_ctx;
 
   if (hk_gguf_open (path, &self->gguf, &err) < 0 ||
       hk_tokenizer_load (self->gguf, &self->tokenizer, &err) < 0 ||
-      hk_backend_cpu_new ((int) MIN (threads, G_MAXINT), &self->backend, &err) < 0 ||
+      select_backend (self, &err) < 0 ||
       hk_model_load (self->gguf, self->backend, &self->model, &err) < 0 ||
       !open_session (self, &err))
     {
@@ -177,14 +198,18 @@ hearken_generator_new (const char  *path,
 }
 
 gboolean
-hearken_generator_matches (HearkenGenerator *self,
-                           const char       *path,
-                           guint             threads,
-                           guint             n_ctx)
+hearken_generator_matches (HearkenGenerator       *self,
+                           const char             *path,
+                           const HearkenPlacement *placement,
+                           guint                   n_ctx)
 {
   g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), FALSE);
 
-  return g_str_equal (self->path, path) && self->threads == threads && self->n_ctx_asked == n_ctx;
+  return g_str_equal (self->path, path) &&
+         g_strcmp0 (self->backend_asked, placement->backend) == 0 &&
+         self->vulkan_device == placement->vulkan_device &&
+         self->threads == placement->threads &&
+         self->n_ctx_asked == n_ctx;
 }
 
 const char *
@@ -217,6 +242,17 @@ hearken_generator_get_device (HearkenGenerator *self)
   g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), NULL);
 
   return hk_backend_description (self->backend);
+}
+
+const char *
+hearken_generator_get_backend_reason (HearkenGenerator *self)
+{
+  const char *failed_over;
+
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), NULL);
+
+  failed_over = hk_backend_failover_reason (self->backend);
+  return failed_over ? failed_over : self->select_reason;
 }
 
 /* ------------------------------------------------------------- replies */

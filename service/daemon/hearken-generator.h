@@ -32,21 +32,29 @@ typedef struct {
 typedef gboolean (*HearkenPieceFunc) (const char *text,
                                       gpointer    user_data);
 
+/* Where a model runs.  The scheduler copies it with the turn. */
+typedef struct {
+  const char *backend;         /* "auto", "vulkan" or "cpu", as the setting asks */
+  int         vulkan_device;   /* -1: the best-ranked device */
+  guint       threads;         /* the CPU backend's; 0: one per core */
+} HearkenPlacement;
+
 #define HEARKEN_TYPE_GENERATOR (hearken_generator_get_type ())
 
 G_DECLARE_FINAL_TYPE (HearkenGenerator, hearken_generator, HEARKEN, GENERATOR, GObject)
 
-/* threads 0: one per core; n_ctx: context in tokens, at most the model's.
+/* n_ctx: context in tokens, at most the model's.  A backend that cannot
+ * start leaves the model on the CPU (see get_backend_reason).
  * Errors: HEARKEN_ERROR_MODEL_LOAD. */
 HearkenGenerator *hearken_generator_new         (const char              *path,
-                                                 guint                    threads,
+                                                 const HearkenPlacement  *placement,
                                                  guint                    n_ctx,
                                                  GError                 **error);
 
 /* Whether this is the model a turn with these settings needs. */
 gboolean          hearken_generator_matches     (HearkenGenerator        *self,
                                                  const char              *path,
-                                                 guint                    threads,
+                                                 const HearkenPlacement  *placement,
                                                  guint                    n_ctx);
 
 const char       *hearken_generator_get_path    (HearkenGenerator        *self);
@@ -54,6 +62,9 @@ const char       *hearken_generator_get_path    (HearkenGenerator        *self);
 const char       *hearken_generator_get_name    (HearkenGenerator        *self);
 const char       *hearken_generator_get_backend (HearkenGenerator        *self);
 const char       *hearken_generator_get_device  (HearkenGenerator        *self);
+/* Why the model runs where it does: the choice at load, or why a device
+ * that failed during a turn was left for the CPU. */
+const char       *hearken_generator_get_backend_reason (HearkenGenerator *self);
 
 /* The assistant's reply to messages (system first, if any; the last is the
  * user's), rendered in the model's chat format.  When the conversation

@@ -29,7 +29,7 @@ typedef struct {
   char            *conversation;
   char            *sender;
   char            *model_path;
-  guint            threads;
+  HearkenPlacement placement;     /* backend owned */
   guint            n_ctx;
   HearkenSampling  sampling;
   GStrv            roles;
@@ -56,6 +56,7 @@ typedef struct {
   char                   *loaded_path;  /* MODEL */
   char                   *backend;      /* DONE, MODEL */
   char                   *device;       /* MODEL */
+  char                   *backend_reason; /* MODEL */
 } Event;
 
 /* A D-Bus sender with turns in the scheduler, watched so its turns die
@@ -81,6 +82,7 @@ struct _HearkenScheduler
   char         *loaded_path;
   char         *backend;
   char         *device;
+  char         *backend_reason;
 
   /* shared, under mutex */
   GMutex        mutex;
@@ -104,6 +106,7 @@ enum {
   PROP_LOADED_PATH,
   PROP_BACKEND,
   PROP_DEVICE,
+  PROP_BACKEND_REASON,
   N_PROPS
 };
 
@@ -124,6 +127,7 @@ job_free (Job *job)
   g_free (job->conversation);
   g_free (job->sender);
   g_free (job->model_path);
+  g_free ((char *) job->placement.backend);
   g_strfreev (job->roles);
   g_strfreev (job->texts);
   g_clear_object (&job->task);
@@ -142,7 +146,8 @@ job_new_turn (const HearkenTurnRequest *request)
   job->conversation = g_strdup (request->conversation);
   job->sender = g_strdup (request->sender);
   job->model_path = g_strdup (request->model_path);
-  job->threads = request->threads;
+  job->placement = request->placement;
+  job->placement.backend = g_strdup (request->placement.backend);
   job->n_ctx = request->n_ctx;
   job->sampling = request->sampling;
   job->roles = g_new0 (char *, request->n_messages + 1);
@@ -182,6 +187,7 @@ event_free (Event *event)
   g_free (event->loaded_path);
   g_free (event->backend);
   g_free (event->device);
+  g_free (event->backend_reason);
   g_free (event);
 }
 
@@ -225,6 +231,7 @@ post_model_state (HearkenScheduler *self,
       event->loaded_path = g_strdup (hearken_generator_get_path (self->generator));
       event->backend = g_strdup (hearken_generator_get_backend (self->generator));
       event->device = g_strdup (hearken_generator_get_device (self->generator));
+      event->backend_reason = g_strdup (hearken_generator_get_backend_reason (self->generator));
     }
   post_event (self, event);
 }
@@ -373,6 +380,8 @@ drain_events_cb (gpointer user_data)
           if (event->backend)
             {
               set_string (self, &self->backend, event->backend, PROP_BACKEND);
+              set_string (self, &self->backend_reason, event->backend_reason,
+                          PROP_BACKEND_REASON);
               set_string (self, &self->device, event->device, PROP_DEVICE);
             }
           set_string (self, &self->state, event->state, PROP_STATE);
@@ -461,18 +470,17 @@ sender_ref_job (HearkenScheduler *self,
 
 static gboolean
 ensure_model (HearkenScheduler  *self,
-              const char        *path,
-              guint              threads,
-              guint              n_ctx,
+              const Job         *job,
               GError           **error)
 {
-  if (self->generator && hearken_generator_matches (self->generator, path, threads, n_ctx))
+  if (self->generator &&
+      hearken_generator_matches (self->generator, job->model_path, &job->placement, job->n_ctx))
     return TRUE;
 
   g_clear_object (&self->generator);
   post_model_state (self, "loading");
-  g_debug ("Loading %s", path);
-  self->generator = hearken_generator_new (path, threads, n_ctx, error);
+  g_debug ("Loading %s (backend %s)", job->model_path, job->placement.backend);
+  self->generator = hearken_generator_new (job->model_path, &job->placement, job->n_ctx, error);
   return self->generator != NULL;
 }
 
@@ -507,7 +515,7 @@ run_turn (HearkenScheduler *self,
   guint n = g_strv_length (job->roles);
   CancelReason reason;
 
-  if (!ensure_model (self, job->model_path, job->threads, job->n_ctx, &error))
+  if (!ensure_model (self, job, &error))
     {
       post_idle_if_nothing_waits (self);
       post_done (self, job, g_steal_pointer (&error), NULL);
@@ -543,7 +551,7 @@ run_load (HearkenScheduler *self,
   GError *error = NULL;
 
   /* LoadModel's reply must find the model loaded */
-  ensure_model (self, job->model_path, job->threads, job->n_ctx, &error);
+  ensure_model (self, job, &error);
   post_idle_if_nothing_waits (self);
   post_done (self, job, error, NULL);
 }
@@ -629,6 +637,7 @@ hearken_scheduler_finalize (GObject *object)
   g_clear_pointer (&self->loaded_path, g_free);
   g_clear_pointer (&self->backend, g_free);
   g_clear_pointer (&self->device, g_free);
+  g_clear_pointer (&self->backend_reason, g_free);
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
 
@@ -657,6 +666,9 @@ hearken_scheduler_get_property (GObject    *object,
     case PROP_DEVICE:
       g_value_set_string (value, self->device);
       break;
+    case PROP_BACKEND_REASON:
+      g_value_set_string (value, self->backend_reason);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -676,6 +688,8 @@ hearken_scheduler_class_init (HearkenSchedulerClass *klass)
   properties[PROP_LOADED_PATH] = g_param_spec_string ("loaded-path", NULL, NULL, NULL, flags);
   properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, NULL, flags);
   properties[PROP_DEVICE] = g_param_spec_string ("device", NULL, NULL, NULL, flags);
+  properties[PROP_BACKEND_REASON] =
+    g_param_spec_string ("backend-reason", NULL, NULL, NULL, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -786,22 +800,24 @@ hearken_scheduler_cancel (HearkenScheduler  *self,
 }
 
 void
-hearken_scheduler_load_async (HearkenScheduler    *self,
-                              const char          *path,
-                              guint                threads,
-                              guint                n_ctx,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
+hearken_scheduler_load_async (HearkenScheduler       *self,
+                              const char             *path,
+                              const HearkenPlacement *placement,
+                              guint                   n_ctx,
+                              GAsyncReadyCallback     callback,
+                              gpointer                user_data)
 {
   Job *job;
 
   g_return_if_fail (HEARKEN_IS_SCHEDULER (self));
   g_return_if_fail (path != NULL);
+  g_return_if_fail (placement != NULL && placement->backend != NULL);
 
   job = g_new0 (Job, 1);
   job->kind = JOB_LOAD;
   job->model_path = g_strdup (path);
-  job->threads = threads;
+  job->placement = *placement;
+  job->placement.backend = g_strdup (placement->backend);
   job->n_ctx = n_ctx;
   job->task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (job->task, hearken_scheduler_load_async);
@@ -864,6 +880,14 @@ hearken_scheduler_get_device (HearkenScheduler *self)
   g_return_val_if_fail (HEARKEN_IS_SCHEDULER (self), NULL);
 
   return self->device;
+}
+
+const char *
+hearken_scheduler_get_backend_reason (HearkenScheduler *self)
+{
+  g_return_val_if_fail (HEARKEN_IS_SCHEDULER (self), NULL);
+
+  return self->backend_reason;
 }
 
 void

@@ -23,7 +23,7 @@ typedef struct {
   GDBusConnection        *connection;    /* the sender's, to see it leave */
   const char             *sender;
   const char             *model_path;
-  guint                   threads;
+  HearkenPlacement        placement;
   guint                   n_ctx;
   HearkenSampling         sampling;
   const hk_chat_message  *messages;
@@ -62,7 +62,7 @@ gboolean          hearken_scheduler_cancel           (HearkenScheduler          
 /* Loads a model ahead of the turns that will need it, after those queued. */
 void              hearken_scheduler_load_async       (HearkenScheduler          *self,
                                                       const char                *path,
-                                                      guint                      threads,
+                                                      const HearkenPlacement    *placement,
                                                       guint                      n_ctx,
                                                       GAsyncReadyCallback        callback,
                                                       gpointer                   user_data);
@@ -81,6 +81,8 @@ const char       *hearken_scheduler_get_loaded_path  (HearkenScheduler          
 /* Where the last loaded model ran ("cpu", "CPU, 4 threads, avx2"), or NULL. */
 const char       *hearken_scheduler_get_backend      (HearkenScheduler          *self);
 const char       *hearken_scheduler_get_device       (HearkenScheduler          *self);
+/* Why the last loaded model runs there, or NULL. */
+const char       *hearken_scheduler_get_backend_reason (HearkenScheduler        *self);
 
 /* Cancels everything, waits for the worker, delivers what it produced. */
 void              hearken_scheduler_shutdown         (HearkenScheduler          *self);

@@ -176,8 +176,14 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
     g_subprocess_launcher_take_stdout_fd(launcher, log_fd);
     g_subprocess_launcher_setenv(launcher, "XDG_DATA_HOME", d->data_home, TRUE);
     g_subprocess_launcher_setenv(launcher, "XDG_CONFIG_HOME", d->config_home, TRUE);
+    /* the Vulkan pipeline cache, kept out of the user's */
+    g_subprocess_launcher_setenv(launcher, "XDG_CACHE_HOME", d->tmpdir, TRUE);
     /* no models or activation files from the machine */
     g_subprocess_launcher_setenv(launcher, "XDG_DATA_DIRS", system_data, TRUE);
+    /* …but the machine's Vulkan drivers, which the loader finds there too */
+    if (!g_getenv("VK_DRIVER_FILES") && !g_getenv("VK_ICD_FILENAMES"))
+        g_subprocess_launcher_setenv(launcher, "VK_DRIVER_FILES",
+                                     "/usr/share/vulkan/icd.d:/etc/vulkan/icd.d", TRUE);
     g_subprocess_launcher_setenv(launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_MODEL");
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_BACKEND");
