@@ -227,8 +227,8 @@ tile_float(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int
 /* ------------------------------------- 32-weight blocks · Q8_0 x
  *
  * W (n_rows, k/32 blocks) q4_0/q5_0/q8_0 @ X (n_cols, k/32) q8_0: each
- * weight block decoded once to 32 signed bytes, its integer dot product
- * with each column scaled by d_x, then d_w, into a float accumulator per
+ * weight block decoded once to 32 bytes, its integer dot product with
+ * each column scaled by d_w · d_x into a float accumulator per
  * (row, column). */
 
 enum { B32_Q4_0, B32_Q5_0, B32_Q8_0 };
@@ -267,9 +267,46 @@ decode_b32(int kind, const uint8_t *block, float *ret_d)
     return _mm256_or_si256(nibbles, high);
 }
 
-ALWAYS_INLINE void
-tile_b32_gen(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int R, const int C)
+/* The 32 levels of one block as unsigned bytes, the level plus b32_offset:
+ * q4_0 and q5_0 as stored, q8_0 with its sign bit flipped. */
+ALWAYS_INLINE int
+b32_offset(int kind)
 {
+    return kind == B32_Q4_0 ? 8 : kind == B32_Q5_0 ? 16 : 128;
+}
+
+ALWAYS_INLINE __m256i
+decode_b32_unsigned(int kind, const uint8_t *block, float *ret_d)
+{
+    hk_fp16 d;
+    memcpy(&d, block, sizeof d);
+    *ret_d = fp16_to_f32(d);
+
+    if (kind == B32_Q8_0) {
+        __m256i q = _mm256_loadu_si256((const __m256i *)((const hk_block_q8_0 *)block)->qs);
+        return _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
+    }
+    const uint8_t *qs = kind == B32_Q4_0 ? ((const hk_block_q4_0 *)block)->qs
+                                         : ((const hk_block_q5_0 *)block)->qs;
+    __m128i packed = _mm_loadu_si128((const __m128i *)qs);
+    __m256i nibbles = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed),
+                                       _mm256_set1_epi8(0x0f));
+    if (kind == B32_Q4_0)
+        return nibbles;
+    uint32_t qh;
+    memcpy(&qh, ((const hk_block_q5_0 *)block)->qh, sizeof qh);
+    return _mm256_or_si256(nibbles, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
+}
+
+/* Unsigned weights meet signed activations directly:
+ * w · x = (w + o) · x - o · Σx, and o · Σx, once per column and block,
+ * is where each pair's integer sum starts, so a pair costs one dot
+ * product, a conversion and a multiply-add.  q8_0's levels + 128
+ * overflow maddubs' int16 pairs: without VNNI it keeps the sign trick. */
+ALWAYS_INLINE void
+tile_b32(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int R, const int C)
+{
+    const bool offset = kind != B32_Q8_0 || USE_VNNI;
     const size_t wbytes = b32_block_bytes(kind);
     const uint8_t *w[MAX_ROWS];
     const hk_block_q8_0 *x[MAX_COLS];
@@ -285,34 +322,28 @@ tile_b32_gen(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const i
 
     for (int64_t b = 0; b < job->k / 32; b++) {
         prefetch_next_tile(job, r0, R, b, (size_t)R * wbytes);
-        /* maddubs wants one side unsigned: w · x = |w| · sign(x, w), the
-         * activations' ±127 never overflowing when negated (q8_0 weights
-         * can be -128).  With one column, |x| · sign(w, x) instead saves
-         * the |w| of every row.  dx stays in memory: in registers, with
-         * |w| per row and x per column, it would push the accumulators
-         * out of them. */
-        const bool x_unsigned = kind != B32_Q8_0 && C == 1;
-        float dx[MAX_COLS];
-        __m256i xabs[MAX_COLS];
-        UNROLL for (int c = 0; c < C; c++) {
-            dx[c] = fp16_to_f32(x[c][b].d);
-            if (x_unsigned) {
-                __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
-                xabs[c] = _mm256_sign_epi8(xv, xv);
-            }
-        }
+        __m256i wv[MAX_ROWS];
+        __m256 dwv[MAX_ROWS];
+
         UNROLL for (int r = 0; r < R; r++) {
             float dw;
-            __m256i wv = decode_b32(kind, w[r] + b * wbytes, &dw);
-            __m256i wabs = _mm256_sign_epi8(wv, wv);
-            __m256 dwv = _mm256_set1_ps(dw);
-            UNROLL for (int c = 0; c < C; c++) {
-                __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
-                __m256i dot = x_unsigned
-                    ? dot_u8s8(_mm256_setzero_si256(), xabs[c], _mm256_sign_epi8(wv, xv))
-                    : dot_u8s8(_mm256_setzero_si256(), wabs, _mm256_sign_epi8(xv, wv));
-                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_broadcast_ss(&dx[c]));
-                acc[r][c] = _mm256_fmadd_ps(scaled, dwv, acc[r][c]);
+            wv[r] = offset ? decode_b32_unsigned(kind, w[r] + b * wbytes, &dw)
+                           : decode_b32(kind, w[r] + b * wbytes, &dw);
+            dwv[r] = _mm256_set1_ps(dw);
+        }
+        UNROLL for (int c = 0; c < C; c++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
+            __m256 dxv = _mm256_set1_ps(fp16_to_f32(x[c][b].d));
+            __m256i start = _mm256_setzero_si256();
+            if (offset)
+                start = _mm256_sub_epi32(start, dot_u8s8(_mm256_setzero_si256(),
+                                         _mm256_set1_epi8((char)b32_offset(kind)), xv));
+            UNROLL for (int r = 0; r < R; r++) {
+                __m256i dot = offset
+                    ? dot_u8s8(start, wv[r], xv)
+                    : dot_u8s8(start, _mm256_sign_epi8(wv[r], wv[r]), _mm256_sign_epi8(xv, wv[r]));
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dwv[r], dxv),
+                                            acc[r][c]);
             }
         }
     }
@@ -372,105 +403,6 @@ store_groups(const hk_matmul_job *job, int64_t r0, int64_t c0, int R, int C, con
                 sums[8 * g + l] = lanes[l];
     }
     store_pairs(job, r0, c0, R, C, sums);
-}
-
-/* The 32 levels of one block as unsigned bytes, the level plus b32_offset:
- * q4_0 and q5_0 as stored, q8_0 with its sign bit flipped. */
-ALWAYS_INLINE int
-b32_offset(int kind)
-{
-    return kind == B32_Q4_0 ? 8 : kind == B32_Q5_0 ? 16 : 128;
-}
-
-ALWAYS_INLINE __m256i
-decode_b32_unsigned(int kind, const uint8_t *block, float *ret_d)
-{
-    hk_fp16 d;
-    memcpy(&d, block, sizeof d);
-    *ret_d = fp16_to_f32(d);
-
-    if (kind == B32_Q8_0) {
-        __m256i q = _mm256_loadu_si256((const __m256i *)((const hk_block_q8_0 *)block)->qs);
-        return _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
-    }
-    const uint8_t *qs = kind == B32_Q4_0 ? ((const hk_block_q4_0 *)block)->qs
-                                         : ((const hk_block_q5_0 *)block)->qs;
-    __m128i packed = _mm_loadu_si128((const __m128i *)qs);
-    __m256i nibbles = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed),
-                                       _mm256_set1_epi8(0x0f));
-    if (kind == B32_Q4_0)
-        return nibbles;
-    uint32_t qh;
-    memcpy(&qh, ((const hk_block_q5_0 *)block)->qh, sizeof qh);
-    return _mm256_or_si256(nibbles, _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
-}
-
-/* Prompt tiles.  Unsigned weights meet signed activations directly:
- * w · x = (w + o) · x - o · Σx, and o · Σx, once per column and block,
- * is where each pair's integer sum starts, so a pair costs one dot
- * product, a conversion and a multiply-add.  q8_0's levels + 128
- * overflow maddubs' int16 pairs: without VNNI it keeps the sign trick. */
-ALWAYS_INLINE void
-tile_b32_batch(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int R, const int C)
-{
-    const bool offset = kind != B32_Q8_0 || USE_VNNI;
-    const size_t wbytes = b32_block_bytes(kind);
-    const uint8_t *w[MAX_ROWS];
-    const hk_block_q8_0 *x[MAX_COLS];
-    __m256 acc[MAX_ROWS][MAX_COLS];
-
-    UNROLL for (int r = 0; r < R; r++)
-        w[r] = job->w + (r0 + r) * job->w_row_bytes;
-    UNROLL for (int c = 0; c < C; c++)
-        x[c] = (const hk_block_q8_0 *)(job->xq + (c0 + c) * job->x_row_bytes);
-    UNROLL for (int r = 0; r < R; r++)
-        UNROLL for (int c = 0; c < C; c++)
-            acc[r][c] = _mm256_setzero_ps();
-
-    for (int64_t b = 0; b < job->k / 32; b++) {
-        prefetch_next_tile(job, r0, R, b, (size_t)R * wbytes);
-        __m256i wv[MAX_ROWS];
-        __m256 dwv[MAX_ROWS];
-
-        UNROLL for (int r = 0; r < R; r++) {
-            float dw;
-            wv[r] = offset ? decode_b32_unsigned(kind, w[r] + b * wbytes, &dw)
-                           : decode_b32(kind, w[r] + b * wbytes, &dw);
-            dwv[r] = _mm256_set1_ps(dw);
-        }
-        UNROLL for (int c = 0; c < C; c++) {
-            __m256i xv = _mm256_loadu_si256((const __m256i *)x[c][b].qs);
-            __m256 dxv = _mm256_set1_ps(fp16_to_f32(x[c][b].d));
-            __m256i start = _mm256_setzero_si256();
-            if (offset)
-                start = _mm256_sub_epi32(start, dot_u8s8(_mm256_setzero_si256(),
-                                         _mm256_set1_epi8((char)b32_offset(kind)), xv));
-            UNROLL for (int r = 0; r < R; r++) {
-                __m256i dot = offset
-                    ? dot_u8s8(start, wv[r], xv)
-                    : dot_u8s8(start, _mm256_sign_epi8(wv[r], wv[r]), _mm256_sign_epi8(xv, wv[r]));
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(dwv[r], dxv),
-                                            acc[r][c]);
-            }
-        }
-    }
-
-    float sums[MAX_ROWS * MAX_COLS];
-    UNROLL for (int r = 0; r < R; r++)
-        UNROLL for (int c = 0; c < C; c++)
-            sums[r * C + c] = hsum_ps(acc[r][c]);
-    store_pairs(job, r0, c0, R, C, sums);
-}
-
-/* With one column (generation) a tile is a few rows, each pair's dot
- * product scaled as it comes; with several, eight pairs at a time. */
-ALWAYS_INLINE void
-tile_b32(const hk_matmul_job *job, int kind, int64_t r0, int64_t c0, const int R, const int C)
-{
-    if (C == 1)
-        tile_b32_gen(job, kind, r0, c0, R, C);
-    else
-        tile_b32_batch(job, kind, r0, c0, R, C);
 }
 
 /* The 6-bit scales and mins of a q4_K/q5_K block as 16 bytes: scales 0..7
