@@ -605,6 +605,44 @@ START_TEST(test_backend_setting_moves_the_loaded_model)
 }
 END_TEST
 
+/* A device lost in the middle of a turn: the turn finishes on the CPU,
+ * and BackendReason says why the device was left. */
+START_TEST(test_device_lost_mid_turn_finishes_on_the_cpu)
+{
+    char *synth, *env_model, *backend, *reason;
+    GVariant *reply, *info;
+    const char *text;
+    guint tokens;
+
+    if (!expect_vulkan()) {
+        printf("no Vulkan here: nothing to lose\n");
+        return;
+    }
+    synth = write_synth_model();
+    env_model = g_strconcat("HEARKEN_MODEL=", synth, NULL);
+    /* the third submission to the device fails: mid-prompt or mid-reply */
+    const char *env[] = { env_model, "HEARKEN_BACKEND=vulkan", "HEARKEN_VULKAN_FAULT=lost:3", NULL };
+    hk_daemon_start(d, env);
+
+    reply = hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('Hello there', {'max_tokens': <@u 8>})"));
+    g_variant_get(reply, "(&s@a{sv})", &text, &info);
+    ck_assert_str_ne(text, "");
+    ck_assert(g_variant_lookup(info, "tokens", "u", &tokens));
+    ck_assert_uint_ge(tokens, 1);
+    ck_assert(g_variant_lookup(info, "backend", "s", &backend));
+    ck_assert_str_eq(backend, "cpu");
+    reason = property_dup("BackendReason");
+    ck_assert_msg(strstr(reason, "lost"), "%s", reason);
+
+    g_free(reason);
+    g_free(backend);
+    g_variant_unref(info);
+    g_variant_unref(reply);
+    g_free(env_model);
+    g_free(synth);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -660,6 +698,7 @@ generation_suite(void)
     tcase_add_checked_fixture(models, setup, teardown);
     tcase_add_test(models, test_load_model);
     tcase_add_test(models, test_backend_setting_moves_the_loaded_model);
+    tcase_add_test(models, test_device_lost_mid_turn_finishes_on_the_cpu);
     tcase_add_test(models, test_sigkill_during_a_turn_loses_no_committed_turn);
     suite_add_tcase(s, models);
     return s;
