@@ -6,6 +6,7 @@
  * The model is shared/models/llama-2-tiny-random.gguf (HEARKEN_MODEL): its
  * replies are random text, which is all these tests need. */
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "daemon/hk-daemon-harness.h"
@@ -643,6 +644,36 @@ START_TEST(test_device_lost_mid_turn_finishes_on_the_cpu)
 }
 END_TEST
 
+/* SIGTERM in the middle of a reply: hearkend cancels the turn, records
+ * it as cancelled with what it had written, and exits cleanly. */
+START_TEST(test_sigterm_during_a_turn_records_it_cancelled)
+{
+    char *id, *sql, *state = NULL;
+    guint64 turn;
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+
+    start_with_model();
+    id = start_conversation();
+    turn = send_text(id, "Tell me a long story.", 8192);
+    hk_daemon_wait_for(&turn_log(turn)->first_delta, "the turn to start");
+    hk_daemon_stop(d);
+
+    ck_assert_int_eq(sqlite3_open_v2(d->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sql = g_strdup_printf("SELECT state, length(text) FROM turns WHERE turn = %" G_GUINT64_FORMAT, turn);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+    state = g_strdup((const char *) sqlite3_column_text(stmt, 0));
+    ck_assert_str_eq(state, "cancelled");
+    ck_assert_int_gt(sqlite3_column_int(stmt, 1), 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    g_free(state);
+    g_free(sql);
+    g_free(id);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -700,6 +731,7 @@ generation_suite(void)
     tcase_add_test(models, test_backend_setting_moves_the_loaded_model);
     tcase_add_test(models, test_device_lost_mid_turn_finishes_on_the_cpu);
     tcase_add_test(models, test_sigkill_during_a_turn_loses_no_committed_turn);
+    tcase_add_test(models, test_sigterm_during_a_turn_records_it_cancelled);
     suite_add_tcase(s, models);
     return s;
 }
