@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/hk-daemon-harness.h"
 #include "hk-synth-model.h"
@@ -674,6 +675,45 @@ START_TEST(test_sigterm_during_a_turn_records_it_cancelled)
 }
 END_TEST
 
+/* Another program cuts the model file short in the middle of a reply:
+ * the turn fails with ModelLoad instead of the service dying of SIGBUS,
+ * and once the file is whole again the next turn loads it afresh. */
+START_TEST(test_model_file_cut_short_while_in_use)
+{
+    char *copy = g_build_filename(d->models_dir, "cut.gguf", NULL);
+    char *env_model = g_strconcat("HEARKEN_MODEL=", copy, NULL);
+    const char *env[] = { env_model, NULL };
+    char *contents, *id;
+    gsize length;
+    guint64 turn;
+    TurnLog *log;
+
+    ck_assert(g_file_get_contents(model_path, &contents, &length, NULL));
+    ck_assert(g_file_set_contents(copy, contents, (gssize) length, NULL));
+    hk_daemon_start(d, env);
+    id = start_conversation();
+    turn = send_text(id, "Keep talking.", 8192);
+    log = turn_log(turn);
+    hk_daemon_wait_for(&log->first_delta, "the reply to start");
+    ck_assert_int_eq(truncate(copy, 4096), 0);
+    hk_daemon_wait_for(&log->ended, "the end of the turn");
+    /* a reply that finished before the cut is fine too; most do not */
+    printf("the turn under the cut %s\n", log->failed ? "failed" : "finished first");
+    if (log->failed)
+        ck_assert_str_eq(log->error, "org.hearken.Error.ModelLoad");
+
+    ck_assert(g_file_set_contents(copy, contents, (gssize) length, NULL));
+    turn = send_text(id, "Still there?", 4);
+    hk_daemon_wait_for(&turn_log(turn)->ended, "the turn after the repair");
+    ck_assert(turn_log(turn)->finished);
+
+    g_free(id);
+    g_free(contents);
+    g_free(env_model);
+    g_free(copy);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -732,6 +772,7 @@ generation_suite(void)
     tcase_add_test(models, test_device_lost_mid_turn_finishes_on_the_cpu);
     tcase_add_test(models, test_sigkill_during_a_turn_loses_no_committed_turn);
     tcase_add_test(models, test_sigterm_during_a_turn_records_it_cancelled);
+    tcase_add_test(models, test_model_file_cut_short_while_in_use);
     suite_add_tcase(s, models);
     return s;
 }

@@ -11,6 +11,7 @@
 #include "gguf.h"
 #include "hk-check.h"
 #include "hk-tmpdir.h"
+#include "map-guard.h"
 
 /* Write w to memory and open the result, which lives in *ret_buf. */
 static hk_gguf *
@@ -555,6 +556,47 @@ START_TEST(test_write_and_open_file)
 }
 END_TEST
 
+/* Another program truncates a model file while it is mapped: with the
+ * guard, reading the lost pages gives zeros and marks the file damaged,
+ * where it would otherwise kill the process with SIGBUS. */
+START_TEST(test_file_truncated_while_mapped)
+{
+    enum { N = 1 << 16 };
+    char *dir = hk_tmpdir_new();
+    char *path = g_build_filename(dir, "model.gguf", NULL);
+    hk_gguf_writer *w = hk_gguf_writer_new();
+    uint8_t *ones = g_malloc(N);
+    const uint64_t ne[1] = { N };
+    hk_error err = { 0 };
+    hk_gguf *g, *other;
+
+    memset(ones, 1, N);
+    ck_assert_int_eq(hk_gguf_writer_add_tensor(w, "big", HK_TYPE_I8, 1, ne, ones, &err), 0);
+    ck_assert_msg(hk_gguf_writer_write_file(w, path, &err) == 0, "%s", err.message);
+    ck_assert_msg(hk_map_guard_install(&err) == 0, "%s", err.message);
+    ck_assert_msg(hk_gguf_open(path, &g, &err) == 0, "%s", err.message);
+    ck_assert_msg(hk_gguf_open(path, &other, &err) == 0, "%s", err.message);
+
+    const volatile uint8_t *data = hk_gguf_find_tensor(g, "big")->data;
+    ck_assert_uint_eq(data[N - 1], 1);
+    ck_assert(!hk_gguf_damaged(g));
+
+    ck_assert_int_eq(truncate(path, (off_t)hk_gguf_data_offset(g)), 0);
+    ck_assert_uint_eq(data[N - 1], 0);
+    ck_assert(hk_gguf_damaged(g));
+    /* only the mapping that was read is marked */
+    ck_assert(!hk_gguf_damaged(other));
+
+    hk_gguf_close(other);
+    hk_gguf_close(g);
+    hk_gguf_writer_free(w);
+    hk_tmpdir_remove(dir);
+    g_free(ones);
+    g_free(path);
+    g_free(dir);
+}
+END_TEST
+
 START_TEST(test_file_errors_name_the_file)
 {
     char *dir = hk_tmpdir_new();
@@ -689,6 +731,7 @@ gguf_suite(void)
     tc = tcase_create("files");
     tcase_add_test(tc, test_write_and_open_file);
     tcase_add_test(tc, test_file_errors_name_the_file);
+    tcase_add_test(tc, test_file_truncated_while_mapped);
     suite_add_tcase(s, tc);
 
     if (hk_test_shared_dir()) {

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend-failover.h"
 #include "backend-select.h"
 #include "gguf.h"
+#include "map-guard.h"
 #include "hearken-error.h"
 #include "model.h"
 #include "session.h"
@@ -30,6 +32,7 @@ struct _HearkenGenerator
   hk_tokenizer    *tokenizer;
   hk_backend      *backend;
   char             select_reason[HK_BACKEND_REASON_MAX];
+  GStatBuf         file_stat;    /* the file as loaded */
   hk_model        *model;
   hk_session      *session;
   /* (n_past,) the tokens whose keys and values the session holds: the
@@ -180,7 +183,17 @@ hearken_generator_new (const char              *path,
   self->threads = placement->threads;
   self->n_ctx_asked = n_ctx;
 
-  if (hk_gguf_open (path, &self->gguf, &err) < 0 ||
+  if (g_stat (path, &self->file_stat) < 0)
+    {
+      int saved_errno = errno;
+
+      display = g_filename_display_name (path);
+      g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_MODEL_LOAD,
+                   "Could not load the model %s: %s", display, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (hk_map_guard_install (&err) < 0 ||
+      hk_gguf_open (path, &self->gguf, &err) < 0 ||
       hk_tokenizer_load (self->gguf, &self->tokenizer, &err) < 0 ||
       select_backend (self, &err) < 0 ||
       hk_model_load (self->gguf, self->backend, &self->model, &err) < 0 ||
@@ -206,10 +219,25 @@ hearken_generator_matches (HearkenGenerator       *self,
   g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), FALSE);
 
   return g_str_equal (self->path, path) &&
+         !hearken_generator_file_changed (self) &&
          g_strcmp0 (self->backend_asked, placement->backend) == 0 &&
          self->vulkan_device == placement->vulkan_device &&
          self->threads == placement->threads &&
          self->n_ctx_asked == n_ctx;
+}
+
+gboolean
+hearken_generator_file_changed (HearkenGenerator *self)
+{
+  GStatBuf now;
+
+  g_return_val_if_fail (HEARKEN_IS_GENERATOR (self), FALSE);
+
+  if (hk_gguf_damaged (self->gguf) || g_stat (self->path, &now) < 0)
+    return TRUE;
+  return now.st_dev != self->file_stat.st_dev || now.st_ino != self->file_stat.st_ino ||
+         now.st_size != self->file_stat.st_size ||
+         now.st_mtime != self->file_stat.st_mtime;
 }
 
 const char *
@@ -262,6 +290,7 @@ typedef struct {
   gpointer          user_data;
   gboolean          stopped;
   GArray           *generated;   /* the reply's tokens */
+  const hk_gguf    *gguf;        /* a file cut short ends the reply */
 } PieceRelay;
 
 static bool
@@ -271,6 +300,8 @@ relay_piece (const char *text,
 {
   PieceRelay *relay = user;
 
+  if (hk_gguf_damaged (relay->gguf))
+    return false;
   if (token >= 0)
     g_array_append_val (relay->generated, token);
   if (!*text)
@@ -504,7 +535,7 @@ hearken_generator_reply (HearkenGenerator        *self,
                          GError                 **error)
 {
   g_autoptr(GArray) generated = g_array_new (FALSE, FALSE, sizeof (int32_t));
-  PieceRelay relay = { piece_func, user_data, FALSE, generated };
+  PieceRelay relay = { piece_func, user_data, FALSE, generated, self->gguf };
   hk_generate_params params;
   hk_generate_stats stats = { 0 };
   hk_error err = { 0 };
@@ -544,6 +575,19 @@ hearken_generator_reply (HearkenGenerator        *self,
   keep = reuse_cache (self, ids, n_ids);
   rc = hk_session_generate_ids (self->session, ids + keep, n_ids - keep, &params,
                                 relay_piece, &relay, &stats, &err);
+  if (hk_gguf_damaged (self->gguf))
+    {
+      g_autofree char *display = g_filename_display_name (self->path);
+
+      forget_cache (self);
+      free (prompt);
+      free (ids);
+      g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_MODEL_LOAD,
+                   "The model file %s was cut short by another program while this reply "
+                   "was written, so the reply is lost; the next turn loads the file again",
+                   display);
+      return FALSE;
+    }
 
   /* The context filling up during the reply ends the reply, nothing worse. */
   if (rc < 0 && !(rc == -ENOSPC && stats.n_generated > 0))

@@ -51,7 +51,12 @@ HearkenGenerator *hearken_generator_new         (const char              *path,
                                                  guint                    n_ctx,
                                                  GError                 **error);
 
-/* Whether this is the model a turn with these settings needs. */
+/* Whether the file on disk is no longer what was loaded: replaced,
+ * rewritten, removed, or cut short while in use. */
+gboolean          hearken_generator_file_changed (HearkenGenerator       *self);
+
+/* Whether this is the model a turn with these settings needs (and the
+ * file is still what was loaded). */
 gboolean          hearken_generator_matches     (HearkenGenerator        *self,
                                                  const char              *path,
                                                  const HearkenPlacement  *placement,

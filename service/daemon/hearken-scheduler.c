@@ -537,6 +537,9 @@ run_turn (HearkenScheduler *self,
 
   hearken_generator_reply (self->generator, messages, n, &job->sampling,
                            piece_cb, &target, &stats, &error);
+  /* a file cut short under the model leaves nothing worth keeping */
+  if (hearken_generator_file_changed (self->generator))
+    g_clear_object (&self->generator);
   reason = g_atomic_int_get (&job->cancel);
   if (!error && reason != CANCEL_NONE)
     error = cancel_error (job, reason);

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "map-guard.h"
+
 /* Tensor data and numeric arrays are handed out as they lie in the file,
  * and GGUF is little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -71,6 +73,7 @@ struct hk_gguf {
     const uint8_t  *base;
     uint64_t        size;
     void           *map;          /* what to unmap; NULL for a caller's buffer */
+    int             guard;        /* the map guard's slot, or -1 */
     uint32_t        version;
     uint32_t        alignment;
     uint64_t        data_offset;
@@ -107,6 +110,7 @@ gguf_new(const void *data, uint64_t size)
     g->base = data;
     g->size = size;
     g->alignment = HK_GGUF_DEFAULT_ALIGNMENT;
+    g->guard = -1;
     g->kv_index = g_hash_table_new(str_hash, str_equal);
     g->tensor_index = g_hash_table_new(str_hash, str_equal);
     return g;
@@ -123,6 +127,7 @@ hk_gguf_close(hk_gguf *g)
     g_free(g->tensors);
     g_hash_table_destroy(g->kv_index);
     g_hash_table_destroy(g->tensor_index);
+    hk_map_guard_remove(g->guard);
     if (g->map)
         munmap(g->map, g->size);
     g_free(g);
@@ -705,6 +710,7 @@ hk_gguf_open(const char *path, hk_gguf **ret, hk_error *err)
 
     hk_gguf *g = gguf_new(map ? map : "", size);
     g->map = map;
+    g->guard = hk_map_guard_add(map, size);
     r = parse(g, err);
     if (r < 0) {
         hk_error_prefix(err, "%s: ", path);
@@ -727,6 +733,12 @@ uint64_t
 hk_gguf_file_size(const hk_gguf *g)
 {
     return g->size;
+}
+
+bool
+hk_gguf_damaged(const hk_gguf *g)
+{
+    return hk_map_guard_damaged(g->guard);
 }
 
 uint32_t

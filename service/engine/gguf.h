@@ -63,6 +63,10 @@ void hk_gguf_close(hk_gguf *g);    /* accepts NULL */
 
 uint32_t    hk_gguf_version(const hk_gguf *g);
 uint64_t    hk_gguf_file_size(const hk_gguf *g);
+/* Whether reading the mapped file found it shorter than when it was
+ * opened: another program truncated it.  With hk_map_guard_install
+ * (map-guard.h) such reads give zeros instead of killing the process. */
+bool        hk_gguf_damaged(const hk_gguf *g);
 uint32_t    hk_gguf_alignment(const hk_gguf *g);
 uint64_t    hk_gguf_data_offset(const hk_gguf *g);
 const void *hk_gguf_base(const hk_gguf *g);
