@@ -714,6 +714,30 @@ START_TEST(test_model_file_cut_short_while_in_use)
 }
 END_TEST
 
+/* Settings edited by hand into nonsense: out of range, of the wrong type,
+ * not a backend.  hearkend takes the defaults for them and answers. */
+START_TEST(test_settings_out_of_range_fall_back_to_defaults)
+{
+    GVariant *reply, *value;
+    const char *text;
+
+    hk_daemon_write_settings(d, "temperature=99.0\ntop-p=-3.0\nmax-tokens=0\n"
+                                "context-length=7\nthreads=100000\nvulkan-device=1000\n"
+                                "backend='quantum'\nkeep-history='yes'\nidle-unload-seconds=-1");
+    start_with_model();
+    reply = hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 4>})"));
+    g_variant_get(reply, "(&s@a{sv})", &text, NULL);
+    ck_assert_str_ne(text, "");
+    g_variant_unref(reply);
+
+    value = hk_daemon_property(d, "BackendReason");
+    ck_assert_msg(strstr(g_variant_get_string(value, NULL), "the best device found") ||
+                  strstr(g_variant_get_string(value, NULL), "CPU"),
+                  "%s", g_variant_get_string(value, NULL));
+    g_variant_unref(value);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -773,6 +797,7 @@ generation_suite(void)
     tcase_add_test(models, test_sigkill_during_a_turn_loses_no_committed_turn);
     tcase_add_test(models, test_sigterm_during_a_turn_records_it_cancelled);
     tcase_add_test(models, test_model_file_cut_short_while_in_use);
+    tcase_add_test(models, test_settings_out_of_range_fall_back_to_defaults);
     suite_add_tcase(s, models);
     return s;
 }
