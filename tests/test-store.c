@@ -147,7 +147,7 @@ START_TEST(test_new_store_is_versioned_and_in_wal_mode)
     ck_assert_uint_eq(n_conversations(store), 0);
     ck_assert_uint_eq(hearken_store_reserve_turn(store), 1);
     ck_assert(hearken_store_get_keep_history(store));
-    ck_assert_int_eq(query_int("PRAGMA user_version"), 1);
+    ck_assert_int_eq(query_int("PRAGMA user_version"), 2);
     ck_assert_int_eq(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
     g_object_unref(store);
 }
@@ -516,6 +516,46 @@ START_TEST(test_conversation_limit)
 }
 END_TEST
 
+/* Another program holding the database's write lock: a write waits for
+ * it, and fails with a message only if the lock is never let go. */
+static gpointer
+release_lock_later(gpointer db)
+{
+    g_usleep(300 * G_TIME_SPAN_MILLISECOND);
+    ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    return NULL;
+}
+
+START_TEST(test_locked_database_waits_then_fails)
+{
+    HearkenStore *store = open_store();
+    GError *error = NULL;
+    GThread *releaser;
+    sqlite3 *other;
+
+    add_conversation(store, "before");
+    ck_assert_int_eq(sqlite3_open_v2(db_path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+
+    /* let go soon: the write waits and succeeds */
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    releaser = g_thread_new("releaser", release_lock_later, other);
+    add_conversation(store, "waited");
+    g_thread_join(releaser);
+
+    /* never let go: the write gives up, says why, and loses nothing */
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert(!hearken_store_add_conversation(store, "refused", NULL, &error));
+    ck_assert_msg(strstr(error->message, "locked"), "%s", error->message);
+    g_clear_error(&error);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+
+    add_conversation(store, "after");
+    g_object_unref(store);
+    ck_assert_int_eq(query_int("SELECT count(*) FROM conversations"), 3);
+}
+END_TEST
+
 /* ---------------------------------------------------------- ForgetAll */
 
 START_TEST(test_forget_all_leaves_no_text_behind)
@@ -726,6 +766,7 @@ store_suite(void)
     tcase_add_test(damage, test_committed_turns_survive_a_crash);
     tcase_add_test(damage, test_newer_schema_is_refused_not_moved);
     tcase_add_test(damage, test_unwritable_folder_is_an_error);
+    tcase_add_test(damage, test_locked_database_waits_then_fails);
     suite_add_tcase(s, damage);
     return s;
 }
