@@ -738,6 +738,40 @@ START_TEST(test_settings_out_of_range_fall_back_to_defaults)
 }
 END_TEST
 
+/* A file claiming a shape this machine cannot hold (here a KV cache of
+ * a terabyte) is refused before anything is allocated, saying how much
+ * it needs. */
+START_TEST(test_model_too_big_for_the_machine_is_refused)
+{
+    char *path = g_build_filename(d->models_dir, "huge.gguf", NULL);
+    char *env_model = g_strconcat("HEARKEN_MODEL=", path, NULL);
+    const char *env[] = { env_model, NULL };
+    hk_gguf_writer *w = hk_gguf_writer_new();
+    hk_error err = { 0 };
+    GError *error = NULL;
+
+    hk_gguf_writer_set_str(w, "general.architecture", "llama");
+    hk_gguf_writer_set_u32(w, "llama.embedding_length", 1u << 16);
+    hk_gguf_writer_set_u32(w, "llama.block_count", 1024);
+    hk_gguf_writer_set_u32(w, "llama.feed_forward_length", 1u << 16);
+    hk_gguf_writer_set_u32(w, "llama.attention.head_count", 64);
+    hk_gguf_writer_set_u32(w, "llama.context_length", 1u << 20);
+    hk_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    ck_assert_int_eq(hk_gguf_writer_write_file(w, path, &err), 0);
+    hk_gguf_writer_free(w);
+
+    hk_daemon_start(d, env);
+    ck_assert_ptr_null(hk_daemon_call(d, "Ask", g_variant_new_parsed("('Hi', @a{sv} {})"), &error));
+    hk_assert_dbus_error(error, "org.hearken.Error.ModelLoad");
+    ck_assert_msg(strstr(error->message, "needs about") && strstr(error->message, "available"),
+                  "%s", error->message);
+    g_error_free(error);
+
+    g_free(env_model);
+    g_free(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -798,6 +832,7 @@ generation_suite(void)
     tcase_add_test(models, test_sigterm_during_a_turn_records_it_cancelled);
     tcase_add_test(models, test_model_file_cut_short_while_in_use);
     tcase_add_test(models, test_settings_out_of_range_fall_back_to_defaults);
+    tcase_add_test(models, test_model_too_big_for_the_machine_is_refused);
     suite_add_tcase(s, models);
     return s;
 }

@@ -431,6 +431,45 @@ START_TEST(test_context_full)
 }
 END_TEST
 
+/* The memory a model needs: its weights, the KV cache in F16 and the
+ * activations, from the hyper-parameters alone. */
+START_TEST(test_memory_needed)
+{
+    synth_model s = synth_model_default();
+    loaded l;
+    load(&s, 1, &l);
+    hk_error err = { 0 };
+    uint64_t need, weights = hk_gguf_file_size(l.gguf) - hk_gguf_data_offset(l.gguf);
+    /* dim 64, 2 layers, 2 kv heads of 16, ff 128 */
+    uint64_t kv = 2 * 2 * 100 * 32 * 2;
+    uint64_t acts = 10 * (2 * 64 + 2 * 64 + 2 * 32 + 2 * 128) * 4 + SYNTH_N_VOCAB * 4;
+    ck_assert_int_eq(hk_model_memory_needed(l.gguf, 100, 10, &need, &err), 0);
+    ck_assert_uint_eq(need, weights + kv + acts);
+    unload(&l);
+
+    /* hyper-parameters a file may claim: no overflow, an honest answer */
+    hk_gguf_writer *w = hk_gguf_writer_new();
+    void *data;
+    size_t size;
+    hk_gguf *g;
+    hk_gguf_writer_set_str(w, "general.architecture", "llama");
+    hk_gguf_writer_set_u32(w, "llama.embedding_length", 1u << 16);
+    hk_gguf_writer_set_u32(w, "llama.block_count", 1024);
+    hk_gguf_writer_set_u32(w, "llama.feed_forward_length", 1u << 20);
+    hk_gguf_writer_set_u32(w, "llama.attention.head_count", 64);
+    hk_gguf_writer_set_u32(w, "llama.context_length", UINT32_MAX);
+    hk_gguf_writer_set_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    ck_assert_int_eq(hk_gguf_writer_write_memory(w, &data, &size, &err), 0);
+    ck_assert_int_eq(hk_gguf_open_memory(data, size, &g, &err), 0);
+    ck_assert_int_eq(hk_model_memory_needed(g, UINT32_MAX, 512, &need, &err), 0);
+    ck_assert_uint_eq(need, 2ull * 1024 * UINT32_MAX * (1ull << 16) * 2
+                            + 512ull * (4 * (1ull << 16) + 2 * (1ull << 16) + 2 * (1ull << 20)) * 4);
+    hk_gguf_close(g);
+    g_free(data);
+    hk_gguf_writer_free(w);
+}
+END_TEST
+
 START_TEST(test_token_out_of_range)
 {
     synth_model s = synth_model_default();
@@ -574,6 +613,7 @@ model_suite(void)
     tcase_add_test(tc, test_greedy_same_with_one_and_two_threads);
     tcase_add_test(tc, test_greedy_same_with_scalar_and_simd_kernels);
     tcase_add_test(tc, test_context_full);
+    tcase_add_test(tc, test_memory_needed);
     tcase_add_test(tc, test_token_out_of_range);
     suite_add_tcase(s, tc);
 

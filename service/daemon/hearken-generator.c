@@ -162,6 +162,43 @@ select_backend (HearkenGenerator *self,
   return hk_backend_select (&request, &self->backend, self->select_reason, err);
 }
 
+/* What the kernel could give without swapping, or 0 when it does not
+ * say. */
+static guint64
+memory_available (void)
+{
+  g_autofree char *meminfo = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL) ||
+      !(line = strstr (meminfo, "MemAvailable:")))
+    return 0;
+  return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+}
+
+/* Refuses a model the machine cannot hold before anything is allocated:
+ * running out of memory halfway would take the whole session down. */
+static gboolean
+check_memory (HearkenGenerator *self,
+              hk_error         *err)
+{
+  guint64 need, have = memory_available ();
+  g_autofree char *need_text = NULL;
+  g_autofree char *have_text = NULL;
+
+  if (hk_model_memory_needed (self->gguf, self->n_ctx_asked, HK_SESSION_DEFAULT_BATCH,
+                              &need, err) < 0)
+    return FALSE;
+  if (have == 0 || need <= have)
+    return TRUE;
+  need_text = g_format_size (need);
+  have_text = g_format_size (have);
+  hk_error_set (err, -ENOMEM, "it needs about %s of memory with a context of %u tokens, and "
+                "%s is available; close other programs, or choose a smaller model or a "
+                "shorter context", need_text, self->n_ctx_asked, have_text);
+  return FALSE;
+}
+
 HearkenGenerator *
 hearken_generator_new (const char              *path,
                        const HearkenPlacement  *placement,
@@ -194,6 +231,7 @@ hearken_generator_new (const char              *path,
     }
   if (hk_map_guard_install (&err) < 0 ||
       hk_gguf_open (path, &self->gguf, &err) < 0 ||
+      !check_memory (self, &err) ||
       hk_tokenizer_load (self->gguf, &self->tokenizer, &err) < 0 ||
       select_backend (self, &err) < 0 ||
       hk_model_load (self->gguf, self->backend, &self->model, &err) < 0 ||

@@ -375,6 +375,33 @@ hk_model_free(hk_model *m)
     free(m);
 }
 
+int
+hk_model_memory_needed(const hk_gguf *g, uint32_t n_ctx, uint32_t n_batch, uint64_t *ret,
+                       hk_error *err)
+{
+    hk_hparams hp;
+    int rc = read_hparams(g, &hp, err);
+    if (rc < 0)
+        return rc;
+    const hk_gguf_tensor *embd = hk_gguf_find_tensor(g, "token_embd.weight");
+    uint64_t n_vocab = embd ? embd->ne[1] : 0;
+    if (n_ctx > hp.n_ctx_train)
+        n_ctx = hp.n_ctx_train;
+    uint64_t q_dim = (uint64_t)hp.n_head * hp.head_dim;
+    uint64_t kv_dim = (uint64_t)hp.n_head_kv * hp.head_dim;
+    /* the limits on the hyper-parameters keep every product below 2^62 */
+    uint64_t size = hk_gguf_file_size(g), data = hk_gguf_data_offset(g);
+    uint64_t weights = size > data ? size - data : 0;
+    /* keys and values, F16 */
+    uint64_t kv = 2 * (uint64_t)hp.n_layer * n_ctx * kv_dim * 2;
+    /* as hk_run_state_new allocates them */
+    uint64_t acts = (uint64_t)n_batch * (2 * hp.n_embd + 2 * q_dim + 2 * kv_dim + 2 * (uint64_t)hp.n_ff)
+                        * sizeof(float)
+                  + n_vocab * sizeof(float);
+    *ret = weights + kv + acts;
+    return 0;
+}
+
 const hk_hparams *
 hk_model_hparams(const hk_model *m)
 {

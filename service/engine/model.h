@@ -53,6 +53,15 @@ typedef struct hk_model hk_model;
 int  hk_model_load(const hk_gguf *g, hk_backend *be, hk_model **ret, hk_error *err);
 void hk_model_free(hk_model *m);   /* accepts NULL */
 
+/* Memory a model of g takes with a context of n_ctx tokens (at most the
+ * context it was trained for, as sessions take it) and prompt batches of
+ * n_batch: its weights, its KV cache and its activations, in
+ * bytes, known before anything is allocated, so that a file this machine
+ * cannot hold is refused instead of running it out of memory.  Fails
+ * like hk_model_load on bad hyper-parameters. */
+int hk_model_memory_needed(const hk_gguf *g, uint32_t n_ctx, uint32_t n_batch, uint64_t *ret,
+                           hk_error *err);
+
 const hk_hparams *hk_model_hparams(const hk_model *m);
 hk_backend       *hk_model_backend(const hk_model *m);
 /* The type of most weights (that of blk.0.ffn_up.weight): "q4_K"… */
