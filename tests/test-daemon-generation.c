@@ -772,6 +772,34 @@ START_TEST(test_model_too_big_for_the_machine_is_refused)
 }
 END_TEST
 
+/* The model file deleted while loaded: the next turn says the file is
+ * gone, and the service stays up. */
+START_TEST(test_model_file_deleted_while_loaded)
+{
+    char *copy = g_build_filename(d->models_dir, "gone.gguf", NULL);
+    char *env_model = g_strconcat("HEARKEN_MODEL=", copy, NULL);
+    const char *env[] = { env_model, NULL };
+    char *contents;
+    gsize length;
+    GError *error = NULL;
+
+    ck_assert(g_file_get_contents(model_path, &contents, &length, NULL));
+    ck_assert(g_file_set_contents(copy, contents, (gssize) length, NULL));
+    hk_daemon_start(d, env);
+    g_variant_unref(hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 2>})")));
+
+    ck_assert_int_eq(unlink(copy), 0);
+    ck_assert_ptr_null(hk_daemon_call(d, "Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 2>})"), &error));
+    ck_assert_msg(strstr(error->message, "gone.gguf"), "%s", error->message);
+    g_error_free(error);
+    g_variant_unref(hk_daemon_call_ok(d, "ListConversations", NULL));
+
+    g_free(contents);
+    g_free(env_model);
+    g_free(copy);
+}
+END_TEST
+
 /* ------------------------------------------------------------- crashes */
 
 START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
@@ -833,6 +861,7 @@ generation_suite(void)
     tcase_add_test(models, test_model_file_cut_short_while_in_use);
     tcase_add_test(models, test_settings_out_of_range_fall_back_to_defaults);
     tcase_add_test(models, test_model_too_big_for_the_machine_is_refused);
+    tcase_add_test(models, test_model_file_deleted_while_loaded);
     suite_add_tcase(s, models);
     return s;
 }
