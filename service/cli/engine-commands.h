@@ -20,3 +20,5 @@ int engine_run(int argc, char **argv);
 int engine_bench(int argc, char **argv);
 int engine_perplexity(int argc, char **argv);
 int engine_quantize(int argc, char **argv);
+int engine_train_intents(int argc, char **argv);
+int engine_classify(int argc, char **argv);

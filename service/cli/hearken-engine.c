@@ -16,6 +16,8 @@ static const engine_command commands[] = {
     { "bench", "prompt and generation speed in tokens per second", engine_bench },
     { "perplexity", "how well a model predicts a text", engine_perplexity },
     { "quantize", "rewrite a model with quantized weights", engine_quantize },
+    { "train-intents", "train the intent model on a dataset", engine_train_intents },
+    { "classify", "the intents an intent model sees in a text", engine_classify },
     { NULL, NULL, NULL },
 };
 
@@ -24,7 +26,7 @@ print_usage(FILE *out)
 {
     fputs("usage: hearken-engine COMMAND [ARGS…]\n\ncommands:\n", out);
     for (const engine_command *c = commands; c->name; c++)
-        fprintf(out, "  %-12s %s\n", c->name, c->summary);
+        fprintf(out, "  %-14s %s\n", c->name, c->summary);
 }
 
 int
