@@ -367,9 +367,6 @@ START_TEST(test_later_features_say_not_available)
         const char *mention;
     } cases[] = {
         { "Classify", "('open the browser',)", "intent" },
-        { "TranscribeFile", "('/tmp/x.wav',)", "voice" },
-        { "StartListening", "(@a{sv} {},)", "voice" },
-        { "StopListening", NULL, "voice" },
     };
 
     hk_daemon_start(d, NULL);

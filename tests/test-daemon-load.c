@@ -225,7 +225,8 @@ issue(Client *c)
     }
     switch (c->kind) {
     case KIND_ASK:
-        call(c, "Ask", g_variant_new_parsed("(%s, {'max_tokens': <@u 8>})", "How are you today?"),
+        call(c, "Ask", g_variant_new_parsed("(%s, {'max_tokens': <@u 8>})",
+                                                 "Write a short story about a lighthouse keeper."),
              simple_done_cb);
         break;
     case KIND_SEND_CANCEL:
@@ -303,7 +304,9 @@ START_TEST(test_thirty_two_clients)
 {
     char *model = g_build_filename(hk_test_shared_dir(), "models", "llama-2-tiny-random.gguf", NULL);
     char *env_model = g_strconcat("HEARKEN_MODEL=", model, NULL);
-    const char *env[] = { env_model, NULL };
+    char *intents = g_build_filename(g_getenv("HEARKEN_BUILD_ROOT"), "data", "intents", "intents.gguf", NULL);
+    char *env_intents = g_strconcat("HEARKEN_INTENT_MODEL=", intents, NULL);
+    const char *env[] = { env_model, env_intents, "HEARKEN_ACTIONS_DRY_RUN=1", NULL };
     guint64 rss_warm, rss_end;
     guint fds_before, fds_after, min_ask = G_MAXUINT, max_ask = 0, per_kind[N_KINDS] = { 0 };
 
@@ -352,6 +355,8 @@ START_TEST(test_thirty_two_clients)
     ck_assert_uint_le(rss_end, rss_warm + RSS_SLACK_KIB);
     ck_assert_uint_eq(fds_after, fds_before);
 
+    g_free(env_intents);
+    g_free(intents);
     g_free(env_model);
     g_free(model);
 }

@@ -329,6 +329,90 @@ START_TEST(test_feedback_is_stored)
 }
 END_TEST
 
+START_TEST(test_intent_corrections)
+{
+    HearkenStore *store = open_store();
+    GError *error = NULL;
+    guint64 asked, answered, turn, when;
+    g_autofree char *text = NULL;
+    GVariant *list, *learned;
+    const char *listed_text, *intent;
+
+    add_conversation(store, "c1");
+    asked = add_turn(store, "c1", "user", "crank it up");
+    answered = add_turn(store, "c1", "assistant", "It’s 10:00.");
+    /* the text of a correction is the message the turn answered */
+    text = hearken_store_dup_turn_input(store, answered, &error);
+    hk_assert_no_error(error);
+    ck_assert_str_eq(text, "crank it up");
+    g_clear_pointer(&text, g_free);
+    text = hearken_store_dup_turn_input(store, asked, &error);
+    ck_assert_str_eq(text, "crank it up");
+    ck_assert_ptr_null(hearken_store_dup_turn_input(store, 999, &error));
+    hk_assert_error(error, HEARKEN_ERROR, HEARKEN_ERROR_NOT_FOUND);
+    g_clear_error(&error);
+
+    ck_assert(hearken_store_add_feedback(store, answered, -1, "volume_up", NULL, &error));
+    ck_assert(hearken_store_add_feedback(store, answered, 1, NULL, "nice", &error));
+    hk_assert_no_error(error);
+    list = g_variant_ref_sink(hearken_store_intent_corrections(store, &error));
+    ck_assert_uint_eq(g_variant_n_children(list), 1);
+    g_variant_get_child(list, 0, "(t&s&st)", &turn, &listed_text, &intent, &when);
+    ck_assert_uint_eq(turn, answered);
+    ck_assert_str_eq(listed_text, "crank it up");
+    ck_assert_str_eq(intent, "volume_up");
+    ck_assert_uint_gt(when, 0);
+    g_variant_unref(list);
+
+    learned = hearken_store_learned_corrections(store, 16, &error);
+    ck_assert_uint_eq(g_variant_n_children(learned), 1);
+    g_variant_unref(learned);
+    /* a reset keeps the history, and learns from none of it again */
+    ck_assert(hearken_store_reset_corrections(store, &error));
+    learned = hearken_store_learned_corrections(store, 16, &error);
+    ck_assert_uint_eq(g_variant_n_children(learned), 0);
+    g_variant_unref(learned);
+    list = g_variant_ref_sink(hearken_store_intent_corrections(store, &error));
+    ck_assert_uint_eq(g_variant_n_children(list), 1);
+    g_variant_unref(list);
+    hk_assert_no_error(error);
+    g_object_unref(store);
+}
+END_TEST
+
+/* A file of schema version 1 (before corrections could be reset) keeps
+ * its history and its corrections. */
+START_TEST(test_version_1_file_is_migrated)
+{
+    HearkenStore *store = open_store();
+    GError *error = NULL;
+    guint64 answered;
+    GVariant *learned;
+    sqlite3 *db = NULL;
+
+    add_conversation(store, "old");
+    add_turn(store, "old", "user", "zap the glow");
+    answered = add_turn(store, "old", "assistant", "OK.");
+    ck_assert(hearken_store_add_feedback(store, answered, -1, "brightness_down", NULL, &error));
+    g_object_unref(store);
+    /* back to what version 1 wrote */
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP INDEX feedback_corrections;"
+                                      "ALTER TABLE feedback DROP COLUMN reset;"
+                                      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    store = open_store();
+    ck_assert_int_eq(query_int("PRAGMA user_version"), 2);
+    ck_assert_uint_eq(n_conversations(store), 1);
+    learned = hearken_store_learned_corrections(store, 16, &error);
+    hk_assert_no_error(error);
+    ck_assert_uint_eq(g_variant_n_children(learned), 1);
+    g_variant_unref(learned);
+    g_object_unref(store);
+}
+END_TEST
+
 START_TEST(test_options_round_trip)
 {
     HearkenStore *store = open_store();
@@ -745,6 +829,8 @@ store_suite(void)
     tcase_add_test(basics, test_unknown_ids_are_not_found);
     tcase_add_test(basics, test_duplicate_conversation_is_refused);
     tcase_add_test(basics, test_feedback_is_stored);
+    tcase_add_test(basics, test_intent_corrections);
+    tcase_add_test(basics, test_version_1_file_is_migrated);
     tcase_add_test(basics, test_options_round_trip);
     tcase_add_test(basics, test_context_holds_complete_turns);
     suite_add_tcase(s, basics);

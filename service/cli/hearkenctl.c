@@ -22,12 +22,14 @@ static const HkctlCommand commands[] = {
   { "chat", N_("[OPTIONS]"), N_("a conversation, one line of standard input per turn"), hkctl_chat },
   { "classify", N_("TEXT"), N_("the intents of a text, most probable first"), hkctl_classify },
   { "transcribe", N_("FILE.wav"), N_("the text spoken in a recording"), hkctl_transcribe },
+  { "listen", N_("[--dictation] [--continuous] [--file FILE]"), N_("what the microphone hears, as it comes"), hkctl_listen },
   { "feedback", N_("TURN up|down [--intent NAME] [--comment TEXT]"), N_("rate an answer"), hkctl_feedback },
   { "status", "", N_("the service's version, backend, model and state"), hkctl_status },
   { "models", "", N_("the models found on this machine"), hkctl_models },
   { "model", N_("load PATH|NAME | pull NAME|URL"), N_("load a model, or download one"), hkctl_model },
   { "history", N_("[ID]"), N_("the conversations, or the turns of one"), hkctl_history },
   { "forget", "", N_("wipe the history and the feedback"), hkctl_forget },
+  { "intents", N_("reset | history"), N_("return to the shipped intent model, or list the corrections it learned"), hkctl_intents },
   { NULL, NULL, NULL, NULL },
 };
 

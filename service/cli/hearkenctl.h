@@ -65,12 +65,14 @@ int hkctl_ask        (HkctlContext *ctx, int argc, char **argv);
 int hkctl_chat       (HkctlContext *ctx, int argc, char **argv);
 int hkctl_classify   (HkctlContext *ctx, int argc, char **argv);
 int hkctl_transcribe (HkctlContext *ctx, int argc, char **argv);
+int hkctl_listen     (HkctlContext *ctx, int argc, char **argv);
 int hkctl_feedback   (HkctlContext *ctx, int argc, char **argv);
 int hkctl_status     (HkctlContext *ctx, int argc, char **argv);
 int hkctl_models     (HkctlContext *ctx, int argc, char **argv);
 int hkctl_model      (HkctlContext *ctx, int argc, char **argv);
 int hkctl_history    (HkctlContext *ctx, int argc, char **argv);
 int hkctl_forget     (HkctlContext *ctx, int argc, char **argv);
+int hkctl_intents    (HkctlContext *ctx, int argc, char **argv);
 
 /* model pull, in hearkenctl-pull.c */
 int hkctl_model_pull (HkctlContext *ctx, const char *name_or_url);

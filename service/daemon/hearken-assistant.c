@@ -3,9 +3,14 @@
 
 #include <string.h>
 
+#include "hearken-actions.h"
 #include "hearken-backend.h"
 #include "hearken-error.h"
+#include "hearken-intents.h"
 #include "hearken-limits.h"
+#ifdef HAVE_VOICE
+#include "hearken-listener.h"
+#endif
 #include "hearken-options.h"
 #include "hearken-puller.h"
 #include "hearken-scheduler.h"
@@ -19,13 +24,33 @@ struct _HearkenAssistant
   HearkenModels                 *models;
   HearkenScheduler              *scheduler;
   HearkenPuller                 *puller;
+  HearkenIntents                *intents;
+  HearkenActions                *actions;
+#ifdef HAVE_VOICE
+  HearkenListener               *listener;
+  /* Watches the client that started listening: gone, the microphone
+   * closes. */
+  guint                          listener_client_watch;
+#endif
 
   /* The model LoadModel chose; it holds until the model setting changes. */
   char                          *chosen_model;
   /* Ask calls waiting for their turn: guint64* turn → invocation (the
    * handler's reference, which answering the call gives up). */
   GHashTable                    *asks;
+  /* What the intent model said of the turns not yet ended: guint64* turn
+   * → TurnPrediction*. */
+  GHashTable                    *predictions;
+  /* Turns an action is answering: guint64* turn → ActionTurn*. */
+  GHashTable                    *action_turns;
 };
+
+/* The intent model's prediction for a turn. */
+typedef struct {
+  char     *intent;         /* NULL: not classified (no intent model) */
+  double    confidence;
+  gboolean  by_action;      /* an action answers, not the language model */
+} TurnPrediction;
 
 static void hearken_assistant_iface_init (HearkenDBusAssistant1Iface *iface);
 
@@ -68,6 +93,8 @@ dbus_error_name (const GError *error)
   return g_strdup ("org.freedesktop.DBus.Error.Failed");
 }
 
+#ifndef HAVE_VOICE
+/* for the methods of features this build lacks */
 static gboolean
 return_not_available (GDBusMethodInvocation *invocation,
                       const char            *message)
@@ -76,6 +103,7 @@ return_not_available (GDBusMethodInvocation *invocation,
                                                  HEARKEN_ERROR_NOT_AVAILABLE, message);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
+#endif
 
 static gboolean
 check_conversation_id (const char  *id,
@@ -288,6 +316,23 @@ handle_history (HearkenDBusAssistant1 *object,
 }
 
 static gboolean
+handle_ratings (HearkenDBusAssistant1 *object,
+                GDBusMethodInvocation *invocation,
+                const char            *arg_id)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+  g_autoptr(GError) error = NULL;
+  GVariant *ratings;
+
+  if (!check_conversation_id (arg_id, &error) ||
+      !(ratings = hearken_store_ratings (self->store, arg_id, &error)))
+    return return_error (invocation, error);
+
+  hearken_dbus_assistant1_complete_ratings (object, invocation, ratings);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 handle_list_conversations (HearkenDBusAssistant1 *object,
                            GDBusMethodInvocation *invocation)
 {
@@ -299,6 +344,209 @@ handle_list_conversations (HearkenDBusAssistant1 *object,
     return return_error (invocation, error);
 
   hearken_dbus_assistant1_complete_list_conversations (object, invocation, conversations);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ------------------------------------------------------ intent methods */
+
+static gboolean check_message (const char  *what,
+                               const char  *text,
+                               GError     **error);
+
+/* A call waiting for the intent model; a correction's details. */
+typedef struct {
+  HearkenAssistant      *self;          /* a reference */
+  GDBusMethodInvocation *invocation;    /* the handler's reference */
+  guint64                turn;
+  int                    rating;
+  char                  *intent;
+  char                  *comment;
+} IntentCall;
+
+static IntentCall *
+intent_call_new (HearkenAssistant      *self,
+                 GDBusMethodInvocation *invocation)
+{
+  IntentCall *call = g_new0 (IntentCall, 1);
+
+  call->self = g_object_ref (self);
+  call->invocation = invocation;
+  return call;
+}
+
+static void
+intent_call_free (IntentCall *call)
+{
+  g_object_unref (call->self);
+  g_free (call->intent);
+  g_free (call->comment);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IntentCall, intent_call_free)
+
+/* The start of text, at most max_bytes long, cut between characters. */
+static char *
+utf8_prefix (const char *text,
+             gsize       max_bytes)
+{
+  const char *end;
+
+  if (strlen (text) <= max_bytes)
+    return g_strdup (text);
+  end = g_utf8_find_prev_char (text, text + max_bytes + 1);
+  return g_strndup (text, end - text);
+}
+
+static void
+classify_done_cb (GObject      *source_object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(IntentCall) call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) predictions = hearken_intents_classify_finish (call->self->intents, result, &error);
+
+  if (!predictions)
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  hearken_dbus_assistant1_complete_classify (HEARKEN_DBUS_ASSISTANT1 (call->self),
+                                             call->invocation, predictions);
+}
+
+static gboolean
+handle_classify (HearkenDBusAssistant1 *object,
+                 GDBusMethodInvocation *invocation,
+                 const char            *arg_text)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+  g_autoptr(GError) error = NULL;
+
+  if (!hearken_check_length ("The text", arg_text, HEARKEN_MAX_CLASSIFY_BYTES, &error) ||
+      !check_message ("The text", arg_text, &error))
+    return return_error (invocation, error);
+
+  hearken_intents_classify_async (self->intents, arg_text, classify_done_cb,
+                                  intent_call_new (self, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+learn_done_cb (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(IntentCall) call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Without a model the correction is kept, to be learned from with the
+   * next one a model takes. */
+  if (!hearken_intents_learn_finish (call->self->intents, result, &error) &&
+      g_error_matches (error, HEARKEN_ERROR, HEARKEN_ERROR_NOT_AVAILABLE))
+    {
+      g_debug ("Correction kept, not learned: %s", error->message);
+      g_clear_error (&error);
+    }
+  if (error ||
+      !hearken_store_add_feedback (call->self->store, call->turn, call->rating,
+                                   call->intent, call->comment, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  g_debug ("Turn %" G_GUINT64_FORMAT " corrected to %s", call->turn, call->intent);
+  hearken_dbus_assistant1_complete_feedback (HEARKEN_DBUS_ASSISTANT1 (call->self), call->invocation);
+}
+
+/* Fine-tunes on the correction with the earlier ones still learned, then
+ * stores it: a correction the model refuses is not kept. */
+static gboolean
+learn_correction (HearkenAssistant      *self,
+                  GDBusMethodInvocation *invocation,
+                  guint64                turn,
+                  int                    rating,
+                  HearkenFeedbackExtra  *extra)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = hearken_store_dup_turn_input (self->store, turn, &error);
+  g_autoptr(GVariant) learned = NULL;
+  g_autofree HearkenCorrection *corrections = NULL;
+  g_autofree char *start = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  IntentCall *call;
+  gsize n = 0;
+  GVariantIter iter;
+
+  if (!text ||
+      !(learned = hearken_store_learned_corrections (self->store,
+                                                     HEARKEN_MAX_LEARNED_CORRECTIONS - 1, &error)))
+    return return_error (invocation, error);
+
+  start = utf8_prefix (text, HEARKEN_MAX_CLASSIFY_BYTES);
+  corrections = g_new (HearkenCorrection, g_variant_n_children (learned) + 1);
+  corrections[n++] = (HearkenCorrection) { start, extra->intent };
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (seen, start);
+  /* A text corrected again counts once, as last corrected: repeating it
+   * would weigh it over everything the model knows. */
+  g_variant_iter_init (&iter, learned);
+  while (g_variant_iter_next (&iter, "(&s&s)", &corrections[n].text, &corrections[n].intent))
+    if (g_hash_table_add (seen, (gpointer) corrections[n].text))
+      n++;
+
+  call = intent_call_new (self, invocation);
+  call->turn = turn;
+  call->rating = rating;
+  call->intent = g_steal_pointer (&extra->intent);
+  call->comment = g_steal_pointer (&extra->comment);
+  hearken_intents_learn_async (self->intents, corrections, n, learn_done_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+reset_done_cb (GObject      *source_object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(IntentCall) call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!hearken_intents_reset_finish (call->self->intents, result, &error) ||
+      !hearken_store_reset_corrections (call->self->store, &error))
+    {
+      return_error (call->invocation, error);
+      return;
+    }
+  g_debug ("Intent model reset at the request of %s",
+           g_dbus_method_invocation_get_sender (call->invocation));
+  hearken_dbus_assistant1_complete_reset_intents (HEARKEN_DBUS_ASSISTANT1 (call->self),
+                                                  call->invocation);
+}
+
+static gboolean
+handle_reset_intents (HearkenDBusAssistant1 *object,
+                      GDBusMethodInvocation *invocation)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+
+  hearken_intents_reset_async (self->intents, reset_done_cb, intent_call_new (self, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_intent_corrections (HearkenDBusAssistant1 *object,
+                           GDBusMethodInvocation *invocation)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+  g_autoptr(GError) error = NULL;
+  GVariant *corrections = hearken_store_intent_corrections (self->store, &error);
+
+  if (!corrections)
+    return return_error (invocation, error);
+
+  hearken_dbus_assistant1_complete_intent_corrections (object, invocation, corrections);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -319,9 +567,11 @@ handle_feedback (HearkenDBusAssistant1 *object,
                    "The rating is %d; it must be -1 (bad), 0 (neutral) or 1 (good)", arg_rating);
       return return_error (invocation, error);
     }
-  if (!hearken_feedback_extra_parse (arg_extra, &extra, &error) ||
-      !hearken_store_add_feedback (self->store, arg_turn, arg_rating,
-                                   extra.intent, extra.comment, &error))
+  if (!hearken_feedback_extra_parse (arg_extra, &extra, &error))
+    return return_error (invocation, error);
+  if (extra.intent)
+    return learn_correction (self, invocation, arg_turn, arg_rating, &extra);
+  if (!hearken_store_add_feedback (self->store, arg_turn, arg_rating, NULL, extra.comment, &error))
     return return_error (invocation, error);
 
   hearken_dbus_assistant1_complete_feedback (object, invocation);
@@ -417,6 +667,28 @@ turn_options (HearkenAssistant  *self,
   return TRUE;
 }
 
+static void
+turn_prediction_free (TurnPrediction *prediction)
+{
+  g_free (prediction->intent);
+  g_free (prediction);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TurnPrediction, turn_prediction_free)
+
+/* Kept until the turn ends, for its info and its record. */
+static void
+remember_prediction (HearkenAssistant     *self,
+                     guint64               turn,
+                     const TurnPrediction *prediction)
+{
+  TurnPrediction *kept = g_new0 (TurnPrediction, 1);
+
+  *kept = *prediction;
+  kept->intent = g_strdup (prediction->intent);
+  g_hash_table_insert (self->predictions, g_memdup2 (&turn, sizeof turn), kept);
+}
+
 /* Stores the user's message, then queues the reply; returns its turn. */
 static guint64
 start_turn (HearkenAssistant       *self,
@@ -425,6 +697,7 @@ start_turn (HearkenAssistant       *self,
             const char             *text,
             const HearkenOptions   *options,
             const char             *model_path,
+            const TurnPrediction   *prediction,
             GError                **error)
 {
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
@@ -432,6 +705,8 @@ start_turn (HearkenAssistant       *self,
     .conversation = id,
     .role = "user",
     .text = text,
+    .intent = prediction->intent,
+    .confidence = prediction->confidence,
     .state = HEARKEN_TURN_COMPLETE,
   };
   HearkenTurnRequest request = {
@@ -467,9 +742,241 @@ start_turn (HearkenAssistant       *self,
   request.messages = messages;
   request.n_messages = n;
   sampling_for (self, options, &request.sampling);
+  remember_prediction (self, request.turn, prediction);
   hearken_scheduler_submit (self->scheduler, &request);
   g_debug ("Turn %" G_GUINT64_FORMAT " of %s queued for %s", request.turn, id, sender);
   return request.turn;
+}
+
+/* ------------------------------------------------------- action turns */
+
+/* A turn an action answers. */
+typedef struct {
+  HearkenAssistant *self;           /* a reference */
+  guint64           turn;
+  char             *conversation;
+  GCancellable     *cancellable;
+} ActionTurn;
+
+static void
+action_turn_free (ActionTurn *action)
+{
+  g_object_unref (action->self);
+  g_free (action->conversation);
+  g_object_unref (action->cancellable);
+  g_free (action);
+}
+
+static void turn_delta (HearkenAssistant *self, guint64 turn, const char *conversation, const char *text);
+static void turn_done  (HearkenAssistant *self, const HearkenTurnResult *result);
+
+static void
+action_done_cb (GObject      *source_object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ActionTurn *action = user_data;
+  HearkenAssistant *self = action->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = hearken_actions_run_finish (HEARKEN_ACTIONS (source_object), result, &error);
+  HearkenTurnResult done = {
+    .turn = action->turn,
+    .conversation = action->conversation,
+    .reply = reply ? reply : "",
+  };
+
+  /* disposed meanwhile: nobody is left to tell */
+  if (!self->action_turns)
+    {
+      action_turn_free (action);
+      return;
+    }
+  g_hash_table_remove (self->action_turns, &action->turn);
+  if (reply)
+    turn_delta (self, action->turn, action->conversation, reply);
+  else
+    {
+      g_clear_error (&error);
+      error = g_error_new (HEARKEN_ERROR, HEARKEN_ERROR_CANCELLED,
+                           "Turn %" G_GUINT64_FORMAT " was cancelled: Cancel was called",
+                           action->turn);
+      done.error = error;
+    }
+  turn_done (self, &done);
+  action_turn_free (action);
+}
+
+/* Stores the user's message, then starts the action that answers it;
+ * returns the reply's turn. */
+static guint64
+start_action_turn (HearkenAssistant      *self,
+                   const char            *id,
+                   const char            *text,
+                   const HearkenOptions  *options,
+                   const TurnPrediction  *prediction,
+                   GError               **error)
+{
+  HearkenTurnRecord user = {
+    .conversation = id,
+    .role = "user",
+    .text = text,
+    .intent = prediction->intent,
+    .confidence = prediction->confidence,
+    .state = HEARKEN_TURN_COMPLETE,
+  };
+  gboolean dry_run = options->has_dry_run ? options->dry_run : hearken_actions_dry_run_from_env ();
+  ActionTurn *action;
+
+  user.turn = hearken_store_reserve_turn (self->store);
+  if (!hearken_store_add_turn (self->store, &user, error))
+    return 0;
+
+  action = g_new0 (ActionTurn, 1);
+  action->self = g_object_ref (self);
+  action->turn = hearken_store_reserve_turn (self->store);
+  action->conversation = g_strdup (id);
+  action->cancellable = g_cancellable_new ();
+  g_hash_table_insert (self->action_turns, &action->turn, action);
+  remember_prediction (self, action->turn, prediction);
+  hearken_actions_run_async (self->actions, prediction->intent, text, dry_run,
+                             action->cancellable, action_done_cb, action);
+  g_debug ("Turn %" G_GUINT64_FORMAT " of %s answered by the %s action",
+           action->turn, id, prediction->intent);
+  return action->turn;
+}
+
+static gboolean
+check_action_room (HearkenAssistant  *self,
+                   GError           **error)
+{
+  if (g_hash_table_size (self->action_turns) < HEARKEN_MAX_QUEUED_TOTAL)
+    return TRUE;
+  g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_BUSY,
+               "hearkend has %d actions running, the most it takes; "
+               "try again when some have finished", HEARKEN_MAX_QUEUED_TOTAL);
+  return FALSE;
+}
+
+/* ------------------------------------------------------ Send and Ask */
+
+/* A Send or an Ask, checked, while the intent model reads its text. */
+typedef struct {
+  HearkenAssistant      *self;          /* a reference */
+  GDBusMethodInvocation *invocation;    /* the handler's reference */
+  char                  *id;            /* Send's conversation */
+  char                  *text;
+  HearkenOptions         options;
+  GVariant              *ask_options;   /* an Ask's, for its new conversation */
+} TurnCall;
+
+static void
+turn_call_free (TurnCall *call)
+{
+  g_object_unref (call->self);
+  g_free (call->id);
+  g_free (call->text);
+  hearken_options_clear (&call->options);
+  g_clear_pointer (&call->ask_options, g_variant_unref);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TurnCall, turn_call_free)
+
+/* The top prediction, and whether an action answers: it is sure enough,
+ * and not chat. */
+static void
+read_prediction (HearkenAssistant *self,
+                 GVariant         *predictions,
+                 TurnPrediction   *ret_prediction)
+{
+  if (!predictions || g_variant_n_children (predictions) == 0)
+    return;
+  g_variant_get_child (predictions, 0, "(sd)", &ret_prediction->intent, &ret_prediction->confidence);
+  ret_prediction->by_action = ret_prediction->confidence >= hearken_settings_get_intent_threshold (self->settings) &&
+                              hearken_actions_handles (ret_prediction->intent);
+}
+
+/* Starts the turn by its prediction: an action, else the language model
+ * (whose absence is then an error). */
+static guint64
+route_turn (HearkenAssistant      *self,
+            TurnCall              *call,
+            const TurnPrediction  *prediction,
+            GError               **error)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (call->invocation);
+  g_autofree char *model_path = NULL;
+  g_autofree char *ask_id = NULL;
+  const char *id = call->id;
+
+  if (prediction->by_action ? !check_action_room (self, error)
+                            : (!(model_path = resolve_model (self, error)) ||
+                               !hearken_scheduler_check_room (self->scheduler, sender, error)))
+    return 0;
+  if (call->ask_options)
+    {
+      id = ask_id = g_uuid_string_random ();
+      if (!hearken_store_add_conversation (self->store, id, call->ask_options, error))
+        return 0;
+    }
+  if (prediction->by_action)
+    return start_action_turn (self, id, call->text, &call->options, prediction, error);
+  return start_turn (self, call->invocation, id, call->text, &call->options, model_path,
+                     prediction, error);
+}
+
+static void
+turn_classified_cb (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(TurnCall) call = user_data;
+  HearkenAssistant *self = call->self;
+  g_autoptr(GError) classify_error = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) predictions = hearken_intents_classify_finish (self->intents, result,
+                                                                     &classify_error);
+  TurnPrediction prediction = { 0 };
+  guint64 turn;
+
+  /* without an intent model, the language model answers everything */
+  if (!predictions)
+    g_debug ("Not classified: %s", classify_error->message);
+  read_prediction (self, predictions, &prediction);
+  turn = route_turn (self, call, &prediction, &error);
+  g_free (prediction.intent);
+
+  if (!turn)
+    return_error (call->invocation, error);
+  else if (call->ask_options)
+    g_hash_table_insert (self->asks, g_memdup2 (&turn, sizeof turn), call->invocation);
+  else
+    hearken_dbus_assistant1_complete_send (HEARKEN_DBUS_ASSISTANT1 (self), call->invocation, turn);
+}
+
+static void
+classify_turn (HearkenAssistant *self,
+               TurnCall         *call)
+{
+  g_autofree char *start = utf8_prefix (call->text, HEARKEN_MAX_CLASSIFY_BYTES);
+
+  hearken_intents_classify_async (self->intents, start, turn_classified_cb, call);
+}
+
+static TurnCall *
+turn_call_new (HearkenAssistant      *self,
+               GDBusMethodInvocation *invocation,
+               const char            *text,
+               HearkenOptions        *options)
+{
+  TurnCall *call = g_new0 (TurnCall, 1);
+
+  call->self = g_object_ref (self);
+  call->invocation = invocation;
+  call->text = g_strdup (text);
+  call->options = *options;
+  memset (options, 0, sizeof *options);
+  return call;
 }
 
 static gboolean
@@ -482,17 +989,16 @@ handle_send (HearkenDBusAssistant1 *object,
   HearkenAssistant *self = HEARKEN_ASSISTANT (object);
   g_auto(HearkenOptions) options = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autofree char *model_path = NULL;
-  guint64 turn;
+  TurnCall *call;
 
   if (!check_conversation_id (arg_id, &error) ||
       !check_message ("The message", arg_text, &error) ||
-      !turn_options (self, arg_id, arg_options, &options, &error) ||
-      !(model_path = resolve_model (self, &error)) ||
-      !(turn = start_turn (self, invocation, arg_id, arg_text, &options, model_path, &error)))
+      !turn_options (self, arg_id, arg_options, &options, &error))
     return return_error (invocation, error);
 
-  hearken_dbus_assistant1_complete_send (object, invocation, turn);
+  call = turn_call_new (self, invocation, arg_text, &options);
+  call->id = g_strdup (arg_id);
+  classify_turn (self, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -505,20 +1011,15 @@ handle_ask (HearkenDBusAssistant1 *object,
   HearkenAssistant *self = HEARKEN_ASSISTANT (object);
   g_auto(HearkenOptions) options = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autofree char *model_path = NULL;
-  g_autofree char *id = g_uuid_string_random ();
-  guint64 turn;
+  TurnCall *call;
 
   if (!check_message ("The prompt", arg_prompt, &error) ||
-      !hearken_options_parse (arg_options, &options, &error) ||
-      !(model_path = resolve_model (self, &error)) ||
-      !hearken_scheduler_check_room (self->scheduler,
-                                     g_dbus_method_invocation_get_sender (invocation), &error) ||
-      !hearken_store_add_conversation (self->store, id, arg_options, &error) ||
-      !(turn = start_turn (self, invocation, id, arg_prompt, &options, model_path, &error)))
+      !hearken_options_parse (arg_options, &options, &error))
     return return_error (invocation, error);
 
-  g_hash_table_insert (self->asks, g_memdup2 (&turn, sizeof turn), invocation);
+  call = turn_call_new (self, invocation, arg_prompt, &options);
+  call->ask_options = g_variant_ref (arg_options);
+  classify_turn (self, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -529,8 +1030,11 @@ handle_cancel (HearkenDBusAssistant1 *object,
 {
   HearkenAssistant *self = HEARKEN_ASSISTANT (object);
   g_autoptr(GError) error = NULL;
+  ActionTurn *action = g_hash_table_lookup (self->action_turns, &arg_turn);
 
-  if (!hearken_scheduler_cancel (self->scheduler, arg_turn, &error))
+  if (action)
+    g_cancellable_cancel (action->cancellable);
+  else if (!hearken_scheduler_cancel (self->scheduler, arg_turn, &error))
     return return_error (invocation, error);
 
   hearken_dbus_assistant1_complete_cancel (object, invocation);
@@ -538,7 +1042,8 @@ handle_cancel (HearkenDBusAssistant1 *object,
 }
 
 static GVariant *
-turn_info (const HearkenTurnResult *result)
+turn_info (const HearkenTurnResult *result,
+           const TurnPrediction    *prediction)
 {
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
 
@@ -550,12 +1055,20 @@ turn_info (const HearkenTurnResult *result)
   g_variant_dict_insert (&dict, "tokens_per_second", "d", result->stats.tokens_per_second);
   g_variant_dict_insert (&dict, "backend", "s", result->backend ? result->backend : "");
   g_variant_dict_insert (&dict, "model", "s", result->model_name ? result->model_name : "");
+  if (prediction && prediction->intent)
+    {
+      g_variant_dict_insert (&dict, "intent", "s", prediction->intent);
+      g_variant_dict_insert (&dict, "confidence", "d", prediction->confidence);
+    }
+  if (prediction && prediction->by_action)
+    g_variant_dict_insert (&dict, "action", "s", prediction->intent);
   return g_variant_dict_end (&dict);
 }
 
 static void
 store_reply (HearkenAssistant        *self,
-             const HearkenTurnResult *result)
+             const HearkenTurnResult *result,
+             const TurnPrediction    *prediction)
 {
   g_autoptr(GError) error = NULL;
   HearkenTurnRecord record = {
@@ -567,6 +1080,8 @@ store_reply (HearkenAssistant        *self,
     .backend = result->backend,
     .tokens = result->stats.tokens,
     .tokens_per_second = result->stats.tokens_per_second,
+    .intent = prediction ? prediction->intent : NULL,
+    .confidence = prediction ? prediction->confidence : 0,
     .state = !result->error ? HEARKEN_TURN_COMPLETE
            : g_error_matches (result->error, HEARKEN_ERROR, HEARKEN_ERROR_CANCELLED)
              ? HEARKEN_TURN_CANCELLED : HEARKEN_TURN_FAILED,
@@ -575,6 +1090,18 @@ store_reply (HearkenAssistant        *self,
   /* ForgetAll may have taken the conversation meanwhile. */
   if (!hearken_store_add_turn (self->store, &record, &error))
     g_debug ("Turn %" G_GUINT64_FORMAT " not stored: %s", result->turn, error->message);
+}
+
+/* The next piece of a reply, generated or an action's. */
+static void
+turn_delta (HearkenAssistant *self,
+            guint64           turn,
+            const char       *conversation,
+            const char       *text)
+{
+  /* An Ask's reply comes back whole, not as signals. */
+  if (!g_hash_table_contains (self->asks, &turn))
+    hearken_dbus_assistant1_emit_delta (HEARKEN_DBUS_ASSISTANT1 (self), conversation, turn, text);
 }
 
 static void
@@ -586,23 +1113,23 @@ scheduler_delta_cb (HearkenAssistant *self,
 {
   g_assert (HEARKEN_IS_ASSISTANT (self));
 
-  /* An Ask's reply comes back whole, not as signals. */
-  if (!g_hash_table_contains (self->asks, &turn))
-    hearken_dbus_assistant1_emit_delta (HEARKEN_DBUS_ASSISTANT1 (self), conversation, turn, text);
+  turn_delta (self, turn, conversation, text);
 }
 
+/* The end of a turn, generated or an action's: stored, then answered. */
 static void
-scheduler_turn_done_cb (HearkenAssistant        *self,
-                        const HearkenTurnResult *result,
-                        HearkenScheduler        *scheduler)
+turn_done (HearkenAssistant        *self,
+           const HearkenTurnResult *result)
 {
   HearkenDBusAssistant1 *iface = HEARKEN_DBUS_ASSISTANT1 (self);
   g_autoptr(GDBusMethodInvocation) ask = NULL;
   g_autofree guint64 *ask_key = NULL;
+  g_autofree guint64 *prediction_key = NULL;
+  g_autoptr(TurnPrediction) prediction = NULL;
 
-  g_assert (HEARKEN_IS_ASSISTANT (self));
-
-  store_reply (self, result);
+  g_hash_table_steal_extended (self->predictions, &result->turn,
+                               (gpointer *) &prediction_key, (gpointer *) &prediction);
+  store_reply (self, result, prediction);
   g_hash_table_steal_extended (self->asks, &result->turn, (gpointer *) &ask_key, (gpointer *) &ask);
 
   if (result->error)
@@ -611,7 +1138,7 @@ scheduler_turn_done_cb (HearkenAssistant        *self,
     return_error (g_steal_pointer (&ask), result->error);
   else if (ask)
     hearken_dbus_assistant1_complete_ask (iface, g_steal_pointer (&ask),
-                                          result->reply, turn_info (result));
+                                          result->reply, turn_info (result, prediction));
   else if (result->error)
     {
       g_autofree char *name = dbus_error_name (result->error);
@@ -621,7 +1148,17 @@ scheduler_turn_done_cb (HearkenAssistant        *self,
     }
   else
     hearken_dbus_assistant1_emit_finished (iface, result->conversation, result->turn,
-                                           result->reply, turn_info (result));
+                                           result->reply, turn_info (result, prediction));
+}
+
+static void
+scheduler_turn_done_cb (HearkenAssistant        *self,
+                        const HearkenTurnResult *result,
+                        HearkenScheduler        *scheduler)
+{
+  g_assert (HEARKEN_IS_ASSISTANT (self));
+
+  turn_done (self, result);
 }
 
 /* ------------------------------------------------------- model methods */
@@ -782,14 +1319,23 @@ pull_finished_cb (HearkenAssistant *self,
 
 /* ------------------------------------------------ later features' methods */
 
-static gboolean
-handle_classify (HearkenDBusAssistant1 *object,
-                 GDBusMethodInvocation *invocation,
-                 const char            *arg_text)
+#ifdef HAVE_VOICE
+static void
+transcribe_file_done_cb (GObject      *source_object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
 {
-  return return_not_available (invocation,
-                               "Classify is not available yet: it comes with Hearken’s "
-                               "intent model");
+  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  double confidence;
+
+  if (!hearken_listener_transcribe_file_finish (HEARKEN_LISTENER (source_object), result,
+                                                &text, &confidence, &error))
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(sd)", text, confidence));
 }
 
 static gboolean
@@ -797,9 +1343,200 @@ handle_transcribe_file (HearkenDBusAssistant1 *object,
                         GDBusMethodInvocation *invocation,
                         const char            *arg_path)
 {
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+
+  hearken_listener_transcribe_file_async (self->listener, arg_path,
+                                          transcribe_file_done_cb, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+listening_client_vanished_cb (GDBusConnection *connection,
+                              const char      *name,
+                              gpointer         user_data)
+{
+  HearkenAssistant *self = user_data;
+
+  g_debug ("%s left while listening: the microphone closes", name);
+  g_clear_handle_id (&self->listener_client_watch, g_bus_unwatch_name);
+  hearken_listener_stop_async (self->listener, NULL, NULL);
+}
+
+typedef struct {
+  HearkenAssistant      *self;
+  GDBusMethodInvocation *invocation;    /* the handler's reference */
+} StartListeningCall;
+
+static void
+start_listening_done_cb (GObject      *source_object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  StartListeningCall *call = user_data;
+  g_autoptr(HearkenAssistant) self = call->self;
+  GDBusMethodInvocation *invocation = call->invocation;
+  g_autoptr(GError) error = NULL;
+
+  g_free (call);
+  if (!hearken_listener_start_finish (HEARKEN_LISTENER (source_object), result, &error))
+    {
+      return_error (invocation, error);
+      return;
+    }
+  g_clear_handle_id (&self->listener_client_watch, g_bus_unwatch_name);
+  self->listener_client_watch =
+    g_bus_watch_name_on_connection (g_dbus_method_invocation_get_connection (invocation),
+                                    g_dbus_method_invocation_get_sender (invocation),
+                                    G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                    listening_client_vanished_cb, self, NULL);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_start_listening (HearkenDBusAssistant1 *object,
+                        GDBusMethodInvocation *invocation,
+                        GVariant              *arg_options)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+  StartListeningCall *call = g_new0 (StartListeningCall, 1);
+
+  call->self = g_object_ref (self);
+  call->invocation = invocation;
+  hearken_listener_start_async (self->listener, arg_options,
+                                start_listening_done_cb, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+stop_listening_done_cb (GObject      *source_object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = hearken_listener_stop_finish (HEARKEN_LISTENER (source_object),
+                                                        result, &error);
+
+  if (!text)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", text));
+}
+
+static gboolean
+handle_stop_listening (HearkenDBusAssistant1 *object,
+                       GDBusMethodInvocation *invocation)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+
+  hearken_listener_stop_async (self->listener, stop_listening_done_cb, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+listener_listening_cb (HearkenAssistant *self,
+                       gboolean          listening)
+{
+  if (!listening)
+    g_clear_handle_id (&self->listener_client_watch, g_bus_unwatch_name);
+  hearken_dbus_assistant1_emit_listening (HEARKEN_DBUS_ASSISTANT1 (self), listening);
+}
+
+static void
+listener_level_cb (HearkenAssistant *self,
+                   double            level)
+{
+  hearken_dbus_assistant1_emit_level (HEARKEN_DBUS_ASSISTANT1 (self), level);
+}
+
+static void
+listener_partial_cb (HearkenAssistant *self,
+                     const char       *text)
+{
+  hearken_dbus_assistant1_emit_partial (HEARKEN_DBUS_ASSISTANT1 (self), text);
+}
+
+static void
+push_to_talk_sent_cb (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source_object),
+                                                            result, &error);
+
+  if (!reply)
+    g_message ("Push-to-talk could not send what was said: %s", error->message);
+}
+
+/* Push-to-talk: what was said becomes a turn, exactly as if the user had
+ * typed it; the Send goes through the bus to this very object, so the
+ * turn is classified, queued and streamed like any other and the window
+ * shows it. */
+static void
+send_transcript (HearkenAssistant *self,
+                 const char       *text)
+{
+  GDBusInterfaceSkeleton *skeleton = G_DBUS_INTERFACE_SKELETON (self);
+  GDBusConnection *bus = g_dbus_interface_skeleton_get_connection (skeleton);
+  const char *id = hearken_listener_get_conversation (self->listener);
+  g_autofree char *new_id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!bus)
+    return;
+  if (!*id)
+    {
+      new_id = g_uuid_string_random ();
+      if (!hearken_store_add_conversation (self->store, new_id, NULL, &error))
+        {
+          g_message ("Push-to-talk could not start a conversation: %s", error->message);
+          return;
+        }
+      hearken_listener_set_conversation (self->listener, new_id);
+      id = new_id;
+    }
+  g_dbus_connection_call (bus, g_dbus_connection_get_unique_name (bus),
+                          g_dbus_interface_skeleton_get_object_path (skeleton),
+                          "org.hearken.Assistant1", "Send",
+                          g_variant_new ("(ss@a{sv})", id, text,
+                                         g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                          G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                          push_to_talk_sent_cb, NULL);
+}
+
+static void
+listener_transcript_cb (HearkenAssistant *self,
+                        const char       *text,
+                        double            confidence)
+{
+  hearken_dbus_assistant1_emit_transcript (HEARKEN_DBUS_ASSISTANT1 (self), text, confidence);
+  if (hearken_listener_get_push_to_talk (self->listener))
+    send_transcript (self, text);
+}
+
+static void
+connect_listener (HearkenAssistant *self)
+{
+  self->listener = hearken_listener_new ();
+  g_signal_connect_object (self->listener, "listening",
+                           G_CALLBACK (listener_listening_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->listener, "level",
+                           G_CALLBACK (listener_level_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->listener, "partial",
+                           G_CALLBACK (listener_partial_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->listener, "transcript",
+                           G_CALLBACK (listener_transcript_cb), self, G_CONNECT_SWAPPED);
+}
+#else
+static gboolean
+handle_transcribe_file (HearkenDBusAssistant1 *object,
+                        GDBusMethodInvocation *invocation,
+                        const char            *arg_path)
+{
   return return_not_available (invocation,
-                               "TranscribeFile is not available yet: it comes with Hearken’s "
-                               "voice input (speech recognition)");
+                               "TranscribeFile is not available: this hearkend was built "
+                               "without voice input (PortAudio, PocketSphinx, libsndfile)");
 }
 
 static gboolean
@@ -808,8 +1545,8 @@ handle_start_listening (HearkenDBusAssistant1 *object,
                         GVariant              *arg_options)
 {
   return return_not_available (invocation,
-                               "StartListening is not available yet: it comes with Hearken’s "
-                               "voice input (microphone capture and speech recognition)");
+                               "StartListening is not available: this hearkend was built "
+                               "without voice input (PortAudio, PocketSphinx, libsndfile)");
 }
 
 static gboolean
@@ -817,9 +1554,16 @@ handle_stop_listening (HearkenDBusAssistant1 *object,
                        GDBusMethodInvocation *invocation)
 {
   return return_not_available (invocation,
-                               "StopListening is not available yet: it comes with Hearken’s "
-                               "voice input (microphone capture and speech recognition)");
+                               "StopListening is not available: this hearkend was built "
+                               "without voice input (PortAudio, PocketSphinx, libsndfile)");
 }
+
+static void
+connect_listener (HearkenAssistant *self)
+{
+  /* built without voice input: its methods answer NotAvailable */
+}
+#endif
 
 /* -------------------------------------------------------------- object */
 
@@ -832,12 +1576,15 @@ hearken_assistant_iface_init (HearkenDBusAssistant1Iface *iface)
   iface->handle_load_model = handle_load_model;
   iface->handle_start_conversation = handle_start_conversation;
   iface->handle_history = handle_history;
+  iface->handle_ratings = handle_ratings;
   iface->handle_list_conversations = handle_list_conversations;
   iface->handle_feedback = handle_feedback;
   iface->handle_forget_all = handle_forget_all;
   iface->handle_list_models = handle_list_models;
   iface->handle_pull_model = handle_pull_model;
   iface->handle_classify = handle_classify;
+  iface->handle_reset_intents = handle_reset_intents;
+  iface->handle_intent_corrections = handle_intent_corrections;
   iface->handle_transcribe_file = handle_transcribe_file;
   iface->handle_start_listening = handle_start_listening;
   iface->handle_stop_listening = handle_stop_listening;
@@ -856,6 +1603,15 @@ hearken_assistant_dispose (GObject *object)
   if (self->puller)
     g_object_run_dispose (G_OBJECT (self->puller));
   g_clear_object (&self->puller);
+  /* waits for the intent model's worker */
+  g_clear_object (&self->intents);
+  g_clear_object (&self->actions);
+#ifdef HAVE_VOICE
+  g_clear_handle_id (&self->listener_client_watch, g_bus_unwatch_name);
+  g_clear_object (&self->listener);
+#endif
+  g_clear_pointer (&self->predictions, g_hash_table_unref);
+  g_clear_pointer (&self->action_turns, g_hash_table_unref);
   g_clear_pointer (&self->asks, g_hash_table_unref);
   g_clear_pointer (&self->chosen_model, g_free);
   g_clear_object (&self->settings);
@@ -877,6 +1633,10 @@ static void
 hearken_assistant_init (HearkenAssistant *self)
 {
   self->asks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->predictions = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                             (GDestroyNotify) turn_prediction_free);
+  /* the ActionTurn owns itself: freed when its action answers */
+  self->action_turns = g_hash_table_new (g_int64_hash, g_int64_equal);
 }
 
 HearkenAssistant *
@@ -899,6 +1659,9 @@ hearken_assistant_new (HearkenSettings *settings,
   self->scheduler = hearken_scheduler_new ();
   models_folder = g_build_filename (g_get_user_data_dir (), "hearken", "models", NULL);
   self->puller = hearken_puller_new (models_folder);
+  self->intents = hearken_intents_new_default ();
+  self->actions = hearken_actions_new ();
+  connect_listener (self);
 
   iface = HEARKEN_DBUS_ASSISTANT1 (self);
   hearken_dbus_assistant1_set_version (iface, HEARKEN_VERSION);

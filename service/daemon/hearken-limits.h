@@ -12,6 +12,14 @@
 #define HEARKEN_MAX_ID_BYTES            64
 /* Bytes of a model path or name. */
 #define HEARKEN_MAX_PATH_BYTES          4096
+/* Bytes of a text Classify takes; a longer message is classified by its
+ * start (the model reads the first 128 words anyway). */
+#define HEARKEN_MAX_CLASSIFY_BYTES      (4 * 1024)
+/* Intent corrections a fine-tune trains on: the new one and the latest
+ * before it since the last ResetIntents (the model already learned those;
+ * going over them again keeps the newest from pushing them out).  Each
+ * adds some 20 ms. */
+#define HEARKEN_MAX_LEARNED_CORRECTIONS 3
 /* Bytes of an intent name and of a feedback comment. */
 #define HEARKEN_MAX_INTENT_BYTES        128
 #define HEARKEN_MAX_COMMENT_BYTES       (4 * 1024)

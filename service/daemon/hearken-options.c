@@ -6,7 +6,7 @@
 #include "hearken-error.h"
 #include "hearken-limits.h"
 
-#define OPTIONS_HELP "temperature (d), top_p (d), max_tokens (u), seed (t) and system (s)"
+#define OPTIONS_HELP "temperature (d), top_p (d), max_tokens (u), seed (t), system (s) and dry_run (b)"
 #define EXTRA_HELP   "intent (s) and comment (s)"
 
 gboolean
@@ -148,6 +148,13 @@ parse_option (gpointer     target,
       g_free (o->system);
       o->system = g_variant_dup_string (value, NULL);
     }
+  else if (g_str_equal (key, "dry_run"))
+    {
+      if (!check_type (key, value, G_VARIANT_TYPE_BOOLEAN, OPTIONS_HELP, error))
+        return FALSE;
+      o->dry_run = g_variant_get_boolean (value);
+      o->has_dry_run = TRUE;
+    }
   else
     return unknown_key (key, OPTIONS_HELP, error);
   return TRUE;
@@ -211,6 +218,11 @@ hearken_options_merge (HearkenOptions       *base,
     {
       g_free (base->system);
       base->system = g_strdup (over->system);
+    }
+  if (over->has_dry_run)
+    {
+      base->has_dry_run = TRUE;
+      base->dry_run = over->dry_run;
     }
 }
 

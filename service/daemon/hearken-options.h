@@ -1,7 +1,8 @@
 /* hearken-options.h — the a{sv} dictionaries D-Bus callers pass.
  *
  * Generation options (Ask, StartConversation, Send): temperature d (0…2),
- * top_p d (0 < p ≤ 1), max_tokens u (1…8192), seed t, system s.  Feedback
+ * top_p d (0 < p ≤ 1), max_tokens u (1…8192), seed t, system s, dry_run b
+ * (actions say what they would do instead of doing it).  Feedback
  * extras: intent s, comment s.  An unknown key, a value of the wrong type
  * or out of range is refused with HEARKEN_ERROR_INVALID_ARGUMENT (too
  * long: HEARKEN_ERROR_TOO_LONG), the message naming the key and what it
@@ -23,6 +24,8 @@ typedef struct {
   gboolean  has_seed;
   guint64   seed;
   char     *system;            /* NULL when not given */
+  gboolean  has_dry_run;
+  gboolean  dry_run;
 } HearkenOptions;
 
 typedef struct {

@@ -33,6 +33,7 @@ enum {
   PROP_THREADS,
   PROP_KEEP_HISTORY,
   PROP_IDLE_UNLOAD_SECONDS,
+  PROP_INTENT_THRESHOLD,
   N_PROPS
 };
 
@@ -109,6 +110,9 @@ hearken_settings_get_property (GObject    *object,
     case PROP_IDLE_UNLOAD_SECONDS:
       g_value_set_uint (value, hearken_settings_get_idle_unload_seconds (self));
       break;
+    case PROP_INTENT_THRESHOLD:
+      g_value_set_double (value, hearken_settings_get_intent_threshold (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -145,6 +149,8 @@ hearken_settings_class_init (HearkenSettingsClass *klass)
     g_param_spec_boolean ("keep-history", NULL, NULL, TRUE, flags);
   properties[PROP_IDLE_UNLOAD_SECONDS] =
     g_param_spec_uint ("idle-unload-seconds", NULL, NULL, 0, G_MAXUINT, 300, flags);
+  properties[PROP_INTENT_THRESHOLD] =
+    g_param_spec_double ("intent-threshold", NULL, NULL, 0, 1, 0.6, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -357,4 +363,13 @@ hearken_settings_get_idle_unload_seconds (HearkenSettings *self)
   g_return_val_if_fail (HEARKEN_IS_SETTINGS (self), 0);
 
   return g_settings_get_uint (self->settings, "idle-unload-seconds");
+}
+
+/* The confidence from which the top intent's action answers a turn. */
+double
+hearken_settings_get_intent_threshold (HearkenSettings *self)
+{
+  g_return_val_if_fail (HEARKEN_IS_SETTINGS (self), 1);
+
+  return g_settings_get_double (self->settings, "intent-threshold");
 }

@@ -33,5 +33,6 @@ char            *hearken_settings_dup_system_prompt  (HearkenSettings  *self);
 guint            hearken_settings_get_threads        (HearkenSettings  *self);
 gboolean         hearken_settings_get_keep_history   (HearkenSettings  *self);
 guint            hearken_settings_get_idle_unload_seconds (HearkenSettings *self);
+double           hearken_settings_get_intent_threshold (HearkenSettings *self);
 
 G_END_DECLS

@@ -54,7 +54,18 @@ static const char *const migrations[] = {
   "  created  INTEGER NOT NULL"
   ");"
   "CREATE INDEX feedback_by_turn ON feedback (turn);",
+  /* 2: ResetIntents takes corrections out of the person's intent model
+   * but keeps them listed */
+  "ALTER TABLE feedback ADD COLUMN reset INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX feedback_corrections ON feedback (intent, reset) WHERE intent IS NOT NULL;",
 };
+
+/* The message a turn answers: its own text for a user turn, else the
+ * latest user message before it in its conversation. */
+#define TURN_INPUT_SQL(t)                                                     \
+  "CASE WHEN " t ".role = 'user' THEN " t ".text ELSE"                        \
+  " (SELECT u.text FROM turns AS u WHERE u.conversation = " t ".conversation" \
+  "  AND u.role = 'user' AND u.turn < " t ".turn ORDER BY u.turn DESC LIMIT 1) END"
 
 typedef enum {
   STMT_INSERT_CONVERSATION,
@@ -66,9 +77,14 @@ typedef enum {
   STMT_INSERT_FEEDBACK,
   STMT_LIST_CONVERSATIONS,
   STMT_HISTORY,
+  STMT_RATINGS,
   STMT_OPTIONS,
   STMT_CONTEXT,
   STMT_COUNT_TURNS,
+  STMT_TURN_INPUT,
+  STMT_CORRECTIONS,
+  STMT_LEARNED_CORRECTIONS,
+  STMT_RESET_CORRECTIONS,
   N_STMTS
 } StmtId;
 
@@ -99,12 +115,30 @@ static const char *const stmt_sql[N_STMTS] = {
     "  rowid DESC",
   [STMT_HISTORY] =
     "SELECT turn, role, text FROM turns WHERE conversation = ?1 ORDER BY turn",
+  /* a turn's latest feedback is the one that counts */
+  [STMT_RATINGS] =
+    "SELECT f.turn, f.rating, coalesce (f.intent, '') "
+    "FROM feedback AS f JOIN turns AS t ON t.turn = f.turn "
+    "WHERE t.conversation = ?1 AND f.rowid = (SELECT max (rowid) FROM feedback WHERE turn = f.turn) "
+    "ORDER BY f.turn",
   [STMT_OPTIONS] =
     "SELECT options FROM conversations WHERE id = ?1",
   [STMT_CONTEXT] =
     "SELECT role, text FROM turns WHERE conversation = ?1 AND state = 'complete' ORDER BY turn",
   [STMT_COUNT_TURNS] =
     "SELECT count(*) FROM turns WHERE conversation = ?1",
+  [STMT_TURN_INPUT] =
+    "SELECT " TURN_INPUT_SQL ("t") " FROM turns AS t WHERE t.turn = ?1",
+  [STMT_CORRECTIONS] =
+    "SELECT f.turn, " TURN_INPUT_SQL ("t") ", f.intent, f.created "
+    "FROM feedback AS f JOIN turns AS t ON t.turn = f.turn "
+    "WHERE f.intent IS NOT NULL ORDER BY f.rowid",
+  [STMT_LEARNED_CORRECTIONS] =
+    "SELECT " TURN_INPUT_SQL ("t") ", f.intent "
+    "FROM feedback AS f JOIN turns AS t ON t.turn = f.turn "
+    "WHERE f.intent IS NOT NULL AND f.reset = 0 ORDER BY f.rowid DESC LIMIT ?1",
+  [STMT_RESET_CORRECTIONS] =
+    "UPDATE feedback SET reset = 1 WHERE intent IS NOT NULL AND reset = 0",
 };
 
 static const char *const turn_state_names[] = {
@@ -964,6 +998,35 @@ hearken_store_history (HearkenStore  *self,
   return g_variant_builder_end (&builder);
 }
 
+static void
+add_rating_row (sqlite3_stmt    *stmt,
+                GVariantBuilder *builder)
+{
+  g_variant_builder_add (builder, "(tis)",
+                         (guint64) sqlite3_column_int64 (stmt, 0),
+                         (gint32) sqlite3_column_int (stmt, 1), column_text (stmt, 2));
+}
+
+/**
+ * hearken_store_ratings:
+ *
+ * Fails with %HEARKEN_ERROR_NOT_FOUND for an unknown conversation.
+ */
+GVariant *
+hearken_store_ratings (HearkenStore  *self,
+                       const char    *id,
+                       GError       **error)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(tis)"));
+
+  g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  if (!collect_turns (current (self), STMT_RATINGS, id, add_rating_row, &builder, error))
+    return NULL;
+  return g_variant_builder_end (&builder);
+}
+
 /**
  * hearken_store_get_options:
  *
@@ -1028,6 +1091,127 @@ hearken_store_get_context (HearkenStore  *self,
   if (!collect_turns (current (self), STMT_CONTEXT, id, add_context_row, &builder, error))
     return NULL;
   return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+/**
+ * hearken_store_dup_turn_input:
+ *
+ * Fails with %HEARKEN_ERROR_NOT_FOUND for a turn the history lacks, or one
+ * that answers no message.
+ *
+ * Returns: (transfer full): the message @turn answers
+ */
+char *
+hearken_store_dup_turn_input (HearkenStore  *self,
+                              guint64        turn,
+                              GError       **error)
+{
+  Connection *c;
+  sqlite3_stmt *stmt;
+  char *text = NULL;
+  int rc;
+
+  g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
+
+  c = current (self);
+  if (!turn_exists (c, turn, error) ||
+      !(stmt = connection_stmt (c, STMT_TURN_INPUT, error)))
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) turn);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+    text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, c->db, rc, "reading a turn");
+      return NULL;
+    }
+  if (!text)
+    g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_NOT_FOUND,
+                 "Turn %" G_GUINT64_FORMAT " answers no message", turn);
+  return text;
+}
+
+static void
+add_correction_row (sqlite3_stmt    *stmt,
+                    GVariantBuilder *builder)
+{
+  g_variant_builder_add (builder, "(tsst)",
+                         (guint64) sqlite3_column_int64 (stmt, 0),
+                         column_text (stmt, 1), column_text (stmt, 2),
+                         (guint64) MAX (sqlite3_column_int64 (stmt, 3), 0));
+}
+
+/**
+ * hearken_store_intent_corrections:
+ *
+ * Returns: a(tsst), floating: turn, the message, the intent it should have
+ *   had and the unix time, of every intent correction, oldest first
+ */
+GVariant *
+hearken_store_intent_corrections (HearkenStore  *self,
+                                  GError       **error)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(tsst)"));
+  Connection *c;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
+
+  c = current (self);
+  if (!(stmt = connection_stmt (c, STMT_CORRECTIONS, error)) ||
+      !stmt_collect (c, stmt, add_correction_row, &builder, "listing corrections", error))
+    return NULL;
+  return g_variant_builder_end (&builder);
+}
+
+/**
+ * hearken_store_learned_corrections:
+ * @max: how many
+ *
+ * Returns: (transfer full): a(ss), the message and the intent of the
+ *   latest @max corrections since the last reset, newest first
+ */
+GVariant *
+hearken_store_learned_corrections (HearkenStore  *self,
+                                   guint          max,
+                                   GError       **error)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
+  Connection *c;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (HEARKEN_IS_STORE (self), NULL);
+
+  c = current (self);
+  if (!(stmt = connection_stmt (c, STMT_LEARNED_CORRECTIONS, error)))
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, max);
+  if (!stmt_collect (c, stmt, add_context_row, &builder, "reading corrections", error))
+    return NULL;
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+/**
+ * hearken_store_reset_corrections:
+ *
+ * Marks every correction as no longer learned (the person's model is gone);
+ * they stay in hearken_store_intent_corrections().
+ */
+gboolean
+hearken_store_reset_corrections (HearkenStore  *self,
+                                 GError       **error)
+{
+  Connection *c;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (HEARKEN_IS_STORE (self), FALSE);
+
+  c = current (self);
+  if (!(stmt = connection_stmt (c, STMT_RESET_CORRECTIONS, error)))
+    return FALSE;
+  return stmt_run (c, stmt, "resetting corrections", error);
 }
 
 static gboolean

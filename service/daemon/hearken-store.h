@@ -75,6 +75,12 @@ GVariant     *hearken_store_history             (HearkenStore             *self,
                                                  const char               *id,
                                                  GError                  **error);
 
+/* a(tis): turn, rating, intent ('' when none) of the rated turns, as
+ * their latest feedback left them; oldest first.  Floating. */
+GVariant     *hearken_store_ratings             (HearkenStore             *self,
+                                                 const char               *id,
+                                                 GError                  **error);
+
 /* The a{sv} a conversation was started with (empty when none). */
 GVariant     *hearken_store_get_options         (HearkenStore             *self,
                                                  const char               *id,
@@ -82,6 +88,18 @@ GVariant     *hearken_store_get_options         (HearkenStore             *self,
 /* a(ss): role and text of the complete turns, oldest first. */
 GVariant     *hearken_store_get_context         (HearkenStore             *self,
                                                  const char               *id,
+                                                 GError                  **error);
+
+/* Intent corrections are feedback with an intent. */
+char         *hearken_store_dup_turn_input      (HearkenStore             *self,
+                                                 guint64                   turn,
+                                                 GError                  **error);
+GVariant     *hearken_store_intent_corrections  (HearkenStore             *self,
+                                                 GError                  **error);
+GVariant     *hearken_store_learned_corrections (HearkenStore             *self,
+                                                 guint                     max,
+                                                 GError                  **error);
+gboolean      hearken_store_reset_corrections   (HearkenStore             *self,
                                                  GError                  **error);
 
 gboolean      hearken_store_forget_all          (HearkenStore             *self,

@@ -1,4 +1,5 @@
 /* hearkend — the Hearken assistant service on the session bus. */
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <stdlib.h>
 
@@ -22,6 +23,9 @@ main (int   argc,
   };
 
   setlocale (LC_ALL, "");
+  /* replies of the actions are in the person's language */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, "The Hearken assistant service (org.hearken.Assistant1).");

@@ -187,6 +187,9 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
     g_subprocess_launcher_setenv(launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_MODEL");
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_BACKEND");
+    /* no intent model unless the test names one: an installed Hearken's
+     * would answer some turns with actions instead of the language model */
+    g_subprocess_launcher_setenv(launcher, "HEARKEN_INTENT_MODEL", "/nonexistent/intents.gguf", TRUE);
     for (guint i = 0; env && env[i]; i++) {
         char **kv = g_strsplit(env[i], "=", 2);
         g_subprocess_launcher_setenv(launcher, kv[0], kv[1] ? kv[1] : "", TRUE);
