@@ -115,5 +115,7 @@ faults_suite(void)
 int
 main(void)
 {
+    if (hk_test_skip_without_tiny_model("test-daemon-faults"))
+        return HK_TEST_SKIP;
     return hk_daemon_run_suite(faults_suite());
 }

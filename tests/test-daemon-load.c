@@ -378,5 +378,7 @@ load_suite(void)
 int
 main(void)
 {
+    if (hk_test_skip_without_tiny_model("test-daemon-load"))
+        return HK_TEST_SKIP;
     return hk_daemon_run_suite(load_suite());
 }
