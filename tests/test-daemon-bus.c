@@ -168,6 +168,24 @@ START_TEST(test_history_feedback_and_forget_all)
     ck_assert_int_eq(db_count("SELECT count(*) FROM feedback WHERE rating = -1 AND "
                               "intent = 'weather' AND comment = 'look it up'"), 1);
 
+    /* Ratings gives back the latest verdict on each rated turn */
+    g_variant_unref(hk_daemon_call_ok(d, "Feedback", g_variant_new_parsed("(%t, 1, @a{sv} {})", answer)));
+    reply = hk_daemon_call_ok(d, "Ratings", g_variant_new("(s)", "seeded"));
+    ck_assert_str_eq(g_variant_get_type_string(reply), "(a(tis))");
+    turns = g_variant_get_child_value(reply, 0);
+    ck_assert_uint_eq(g_variant_n_children(turns), 1);
+    {
+        gint32 rating;
+        const char *intent;
+        g_variant_get_child(turns, 0, "(ti&s)", &turn, &rating, &intent);
+        ck_assert_uint_eq(turn, answer);
+        ck_assert_int_eq(rating, 1);
+        ck_assert_str_eq(intent, "");
+    }
+    g_variant_unref(turns);
+    g_variant_unref(reply);
+    call_fails("Ratings", g_variant_new("(s)", "no-such-conversation"), E_NOT_FOUND);
+
     g_variant_unref(hk_daemon_call_ok(d, "ForgetAll", NULL));
     reply = hk_daemon_call_ok(d, "ListConversations", NULL);
     ck_assert_uint_eq(hk_reply_n_items(reply), 0);
