@@ -352,7 +352,11 @@ START_TEST(test_thirty_two_clients)
     /* first come, first served: no Ask client gets less than a third of
      * what the luckiest one got */
     ck_assert_uint_ge(min_ask * 3, max_ask);
+#ifndef __SANITIZE_ADDRESS__
+    /* AddressSanitizer keeps freed memory in quarantine: RSS grows there
+     * by design, and its leak checker watches the service instead */
     ck_assert_uint_le(rss_end, rss_warm + RSS_SLACK_KIB);
+#endif
     ck_assert_uint_eq(fds_after, fds_before);
 
     g_free(env_intents);

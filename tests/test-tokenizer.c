@@ -456,6 +456,12 @@ START_TEST(test_stream_matches_decode)
     ck_assert_str_eq(hk_detokenizer_push(d, ids.byte[0xE4]), "");
     ck_assert_str_eq(hk_detokenizer_push(d, ids.byte[0xB8]), "");
     ck_assert_str_eq(hk_detokenizer_flush(d), "\xef\xbf\xbd");
+    /* a NUL byte, which would end the C string early and lose the text
+     * after it (found by fuzz-tokenizer), is left out */
+    int32_t with_nul[] = { ids.byte['a'], ids.byte[0], ids.byte['b'] };
+    char *without = hk_tokenizer_decode(t, with_nul, 3, false);
+    ck_assert_str_eq(without, "ab");
+    g_free(without);
     /* ids out of range give nothing */
     ck_assert_str_eq(hk_detokenizer_push(d, -1), "");
     ck_assert_str_eq(hk_detokenizer_push(d, (int32_t) hk_tokenizer_n_vocab(t)), "");

@@ -368,6 +368,10 @@ typedef struct sink {
 static void
 put(sink *s, const void *data, uint64_t n)
 {
+    /* an empty tensor may have no data at all, and fwrite and memcpy take
+     * no NULL, even for nothing */
+    if (n == 0)
+        return;
     if (s->file && fwrite(data, 1, n, s->file) != n && s->error == 0)
         s->error = errno ? errno : EIO;
     if (s->memory)

@@ -738,6 +738,19 @@ hk_detokenizer_free(hk_detokenizer *d)
     g_free(d);
 }
 
+/* The callers read the text as a C string, which would end at a NUL and
+ * lose what follows it in the same piece: a <0x00> token gives no text. */
+static void
+drop_nul_bytes(GString *s)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < s->len; i++)
+        if (s->str[i] != '\0')
+            s->str[kept++] = s->str[i];
+    g_string_truncate(s, kept);
+}
+
 /* Ids out of range have no text and are skipped. */
 const char *
 hk_detokenizer_push(hk_detokenizer *d, int32_t id)
@@ -761,6 +774,7 @@ hk_detokenizer_push(hk_detokenizer *d, int32_t id)
 
     size_t unfinished = hk_utf8_append_valid(d->out, d->pending->str, d->pending->len, FALSE);
     g_string_erase(d->pending, 0, (gssize) (d->pending->len - unfinished));
+    drop_nul_bytes(d->out);
     return d->out->str;
 }
 
@@ -769,6 +783,7 @@ hk_detokenizer_flush(hk_detokenizer *d)
 {
     g_string_truncate(d->out, 0);
     hk_utf8_append_valid(d->out, d->pending->str, d->pending->len, TRUE);
+    drop_nul_bytes(d->out);
     g_string_truncate(d->pending, 0);
     d->strip_space = strips_prefix_space(d->t);
     return d->out->str;

@@ -45,7 +45,7 @@ int hk_tokenizer_piece(const hk_tokenizer *t, int32_t id, bool render_special,
                        char *buf, size_t size);
 
 /* All ids to a malloc'd, NUL-terminated string (invalid UTF-8 replaced by
- * U+FFFD). */
+ * U+FFFD, NUL bytes left out). */
 char *hk_tokenizer_decode(const hk_tokenizer *t, const int32_t *ids, size_t n,
                           bool render_special);
 
@@ -56,8 +56,8 @@ typedef struct hk_detokenizer hk_detokenizer;
 
 hk_detokenizer *hk_detokenizer_new(const hk_tokenizer *t);
 void            hk_detokenizer_free(hk_detokenizer *d);  /* accepts NULL */
-/* The text now complete, valid UTF-8, NUL-terminated, owned by d and valid
- * until the next call. */
+/* The text now complete, valid UTF-8 without NUL bytes, NUL-terminated,
+ * owned by d and valid until the next call. */
 const char     *hk_detokenizer_push(hk_detokenizer *d, int32_t id);
 /* What is left at the end (an unfinished character becomes U+FFFD). */
 const char     *hk_detokenizer_flush(hk_detokenizer *d);
