@@ -44,21 +44,11 @@ call_fails(const char *method, GVariant *params, const char *error_name)
     g_error_free(error);
 }
 
-static char *
-property_string(const char *name)
-{
-    GVariant *value = hk_daemon_property(d, name);
-    char *s = g_variant_dup_string(value, NULL);
-
-    g_variant_unref(value);
-    return s;
-}
-
 /* The service answers and its process runs. */
 static void
 assert_still_up(void)
 {
-    char *version = property_string("Version");
+    char *version = hk_daemon_property_string(d, "Version");
 
     ck_assert_str_eq(version, HEARKEN_VERSION);
     g_free(version);
@@ -89,10 +79,10 @@ START_TEST(test_properties)
     char *backend, *reason, *state, *model;
 
     hk_daemon_start(d, NULL);
-    backend = property_string("Backend");
-    reason = property_string("BackendReason");
-    state = property_string("State");
-    model = property_string("Model");
+    backend = hk_daemon_property_string(d, "Backend");
+    reason = hk_daemon_property_string(d, "BackendReason");
+    state = hk_daemon_property_string(d, "State");
+    model = hk_daemon_property_string(d, "Model");
     /* auto: the device is chosen when a model loads */
     ck_assert_str_eq(backend, "");
     ck_assert_ptr_nonnull(strstr(reason, "asks for auto"));
@@ -452,7 +442,7 @@ START_TEST(test_setting_change_is_picked_up_live)
 
     hk_daemon_write_settings(d, "backend='vulkan'");
     hk_daemon_wait_for(&seen, "PropertiesChanged with the new BackendReason");
-    reason = property_string("BackendReason");
+    reason = hk_daemon_property_string(d, "BackendReason");
     ck_assert_ptr_nonnull(strstr(reason, "asks for Vulkan"));
     g_free(reason);
     g_dbus_connection_signal_unsubscribe(d->connection, subscription);
@@ -466,7 +456,7 @@ START_TEST(test_environment_overrides_settings)
 
     hk_daemon_write_settings(d, "backend='vulkan'");
     hk_daemon_start(d, env);
-    reason = property_string("BackendReason");
+    reason = hk_daemon_property_string(d, "BackendReason");
     ck_assert_ptr_nonnull(strstr(reason, "HEARKEN_BACKEND"));
     g_free(reason);
 }
@@ -512,7 +502,7 @@ START_TEST(test_list_models_survives_damaged_files)
     ck_assert(g_file_set_contents(broken, garbage, sizeof garbage - 1, NULL));
     hk_daemon_start(d, NULL);
 
-    model = property_string("Model");
+    model = hk_daemon_property_string(d, "Model");
     ck_assert_str_eq(model, good);
     reply = hk_daemon_call_ok(d, "ListModels", NULL);
     models = g_variant_get_child_value(reply, 0);
@@ -562,7 +552,7 @@ START_TEST(test_model_setting_is_followed_live)
     char *model;
 
     hk_daemon_start(d, NULL);
-    model = property_string("Model");
+    model = hk_daemon_property_string(d, "Model");
     ck_assert_str_eq(model, first);
     g_free(model);
 
@@ -572,7 +562,7 @@ START_TEST(test_model_setting_is_followed_live)
         model_changed_cb, &seen, NULL);
     hk_daemon_write_settings(d, "model='second'");
     hk_daemon_wait_for(&seen, "PropertiesChanged with the new Model");
-    model = property_string("Model");
+    model = hk_daemon_property_string(d, "Model");
     ck_assert_str_eq(model, second);
 
     g_dbus_connection_signal_unsubscribe(d->connection, subscription);

@@ -132,17 +132,6 @@ start_with_model(void)
     g_free(env_model);
 }
 
-static char *
-start_conversation(void)
-{
-    GVariant *reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
-    char *id;
-
-    g_variant_get(reply, "(s)", &id);
-    g_variant_unref(reply);
-    return id;
-}
-
 static guint64
 send_text(const char *id, const char *text, guint max_tokens)
 {
@@ -226,10 +215,9 @@ START_TEST(test_send_streams_delta_then_finished)
     TurnLog *log;
     GVariant *h;
     char *device;
-    GVariant *value;
 
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
 
     first = send_text(id, "Tell me a story.", 16);
     log = turn_log(first);
@@ -256,11 +244,9 @@ START_TEST(test_send_streams_delta_then_finished)
     g_variant_unref(h);
 
     /* the model ran: Device says where */
-    value = hk_daemon_property(d, "Device");
-    device = g_variant_dup_string(value, NULL);
+    device = hk_daemon_property_string(d, "Device");
     ck_assert_ptr_nonnull(strstr(device, "CPU"));
     g_free(device);
-    g_variant_unref(value);
     g_free(id);
 }
 END_TEST
@@ -274,7 +260,7 @@ START_TEST(test_cancel_mid_stream)
     const char *role, *text;
 
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     turn = send_text(id, "Go on and on.", 8192);
     log = turn_log(turn);
     hk_daemon_wait_for(&log->first_delta, "the first Delta");
@@ -315,7 +301,7 @@ START_TEST(test_client_leaving_frees_the_worker)
     guint64 abandoned, next;
 
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     reply = g_dbus_connection_call_sync(other, "org.hearken.Assistant1", "/org/hearken/Assistant1",
                                         "org.hearken.Assistant1", "Send",
                                         g_variant_new_parsed("(%s, 'Talk forever.', {'max_tokens': <@u 8192>})", id),
@@ -347,7 +333,7 @@ START_TEST(test_long_conversation_keeps_its_latest_turns)
     /* 256 tokens of context: a few paragraphs fill it */
     hk_daemon_write_settings(d, "context-length=uint32 256");
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     for (int i = 0; i < 20; i++)
         g_string_append(paragraph, "the quick brown fox ");
     for (int i = 0; i < 4; i++) {
@@ -431,7 +417,7 @@ START_TEST(test_queued_turns_per_client_are_limited)
     char *id;
 
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     for (int i = 0; i < 4; i++)
         queued[i] = send_text(id, "Long answer please.", 8192);
     ck_assert_ptr_null(hk_daemon_call(d, "Send",
@@ -505,16 +491,6 @@ expect_vulkan(void)
 }
 
 static char *
-property_dup(const char *name)
-{
-    GVariant *value = hk_daemon_property(d, name);
-    char *text = g_variant_dup_string(value, NULL);
-
-    g_variant_unref(value);
-    return text;
-}
-
-static char *
 ask_backend(void)
 {
     GVariant *reply = hk_daemon_call_ok(d, "Ask", g_variant_new_parsed("('Hi', {'max_tokens': <@u 3>})"));
@@ -572,7 +548,7 @@ START_TEST(test_backend_setting_moves_the_loaded_model)
     backend = ask_backend();
     ck_assert_str_eq(backend, "cpu");
     g_free(backend);
-    reason = property_dup("BackendReason");
+    reason = hk_daemon_property_string(d, "BackendReason");
     ck_assert_str_eq(reason, "the CPU backend, as asked");
     g_free(reason);
 
@@ -584,9 +560,9 @@ START_TEST(test_backend_setting_moves_the_loaded_model)
     hk_daemon_wait_for(&moved, "the model to move to Vulkan");
     g_dbus_connection_signal_unsubscribe(d->connection, subscription);
 
-    backend = property_dup("Backend");
-    device = property_dup("Device");
-    reason = property_dup("BackendReason");
+    backend = hk_daemon_property_string(d, "Backend");
+    device = hk_daemon_property_string(d, "Device");
+    reason = hk_daemon_property_string(d, "BackendReason");
     if (expect_vulkan()) {
         ck_assert_msg(g_str_equal(backend, "vulkan"), "on %s: %s", backend, reason);
         ck_assert_str_ne(device, "");
@@ -633,7 +609,7 @@ START_TEST(test_device_lost_mid_turn_finishes_on_the_cpu)
     ck_assert_uint_ge(tokens, 1);
     ck_assert(g_variant_lookup(info, "backend", "s", &backend));
     ck_assert_str_eq(backend, "cpu");
-    reason = property_dup("BackendReason");
+    reason = hk_daemon_property_string(d, "BackendReason");
     ck_assert_msg(strstr(reason, "lost"), "%s", reason);
 
     g_free(reason);
@@ -655,7 +631,7 @@ START_TEST(test_sigterm_during_a_turn_records_it_cancelled)
     sqlite3_stmt *stmt;
 
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     turn = send_text(id, "Tell me a long story.", 8192);
     hk_daemon_wait_for(&turn_log(turn)->first_delta, "the turn to start");
     hk_daemon_stop(d);
@@ -691,7 +667,7 @@ START_TEST(test_model_file_cut_short_while_in_use)
     ck_assert(g_file_get_contents(model_path, &contents, &length, NULL));
     ck_assert(g_file_set_contents(copy, contents, (gssize) length, NULL));
     hk_daemon_start(d, env);
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     turn = send_text(id, "Keep talking.", 8192);
     log = turn_log(turn);
     hk_daemon_wait_for(&log->first_delta, "the reply to start");
@@ -810,7 +786,7 @@ START_TEST(test_sigkill_during_a_turn_loses_no_committed_turn)
     const char *role, *text;
 
     start_with_model();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     turn = send_text(id, "Remember this question.", 8192);
     hk_daemon_wait_for(&turn_log(turn)->first_delta, "the turn to start");
     hk_daemon_kill(d, SIGKILL);

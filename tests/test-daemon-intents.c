@@ -137,17 +137,6 @@ top_intent(const char *text)
     return intent;
 }
 
-static char *
-start_conversation(void)
-{
-    GVariant *reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
-    char *id;
-
-    g_variant_get(reply, "(s)", &id);
-    g_variant_unref(reply);
-    return id;
-}
-
 /* Sends text and waits for its Finished. */
 static guint64
 send_and_wait(const char *id, const char *text)
@@ -251,7 +240,7 @@ START_TEST(test_time_is_answered_without_a_language_model)
     GVariant *reply, *info, *history;
 
     start();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     send_and_wait(id, "what time is it");
     ck_assert_msg(strstr(last.reply, clock_now) || strstr(last.reply, clock_before),
                   "“%s” does not say the time (%s)", last.reply, clock_now);
@@ -311,7 +300,7 @@ START_TEST(test_open_ended_text_needs_the_language_model)
     char *id;
 
     start();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     ck_assert_ptr_null(hk_daemon_call(d, "Send",
                                       g_variant_new_parsed("(%s, 'write me a poem about the autumn sea', @a{sv} {})", id),
                                       &error));
@@ -370,7 +359,7 @@ START_TEST(test_corrections_teach_the_model_and_reset_forgets)
     }
     before = test_accuracy();
 
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     for (int i = 0; i < 3; i++) {
         turn = send_and_wait(id, text);
         correct(turn, intent);
@@ -447,7 +436,7 @@ START_TEST(test_hearkenctl_intents)
     GError *error = NULL;
 
     start();
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     turn_text = g_strdup_printf("%" G_GUINT64_FORMAT, send_and_wait(id, "what time is it"));
 
     run = ctl((const char *[]) { "feedback", turn_text, "down", "--intent", "date", NULL });
@@ -512,7 +501,7 @@ START_TEST(test_hostile_input_gets_named_errors)
     hk_assert_dbus_error(error, E_INVALID);
     g_clear_error(&error);
 
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     ck_assert_ptr_null(hk_daemon_call(d, "Send", g_variant_new_parsed("(%s, %s, @a{sv} {})", id, huge), &error));
     hk_assert_dbus_error(error, E_TOO_LONG);
     g_clear_error(&error);
@@ -566,7 +555,7 @@ START_TEST(test_missing_model_is_named)
     g_clear_error(&error);
 
     /* unclassified, a turn is the language model's */
-    id = start_conversation();
+    id = hk_daemon_start_conversation(d);
     ck_assert_ptr_null(hk_daemon_call(d, "Send", g_variant_new_parsed("(%s, 'what time is it', @a{sv} {})", id),
                                       &error));
     hk_assert_dbus_error(error, E_NO_MODEL);

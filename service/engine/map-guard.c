@@ -2,6 +2,7 @@
 #include "map-guard.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -21,7 +22,6 @@ typedef struct guard_slot {
 
 static guard_slot slots[N_SLOTS];
 static struct sigaction previous;
-static atomic_bool installed;
 
 static guard_slot *
 slot_holding(uintptr_t addr)
@@ -73,23 +73,28 @@ on_sigbus(int sig, siginfo_t *info, void *context)
     errno = saved_errno;
 }
 
-int
-hk_map_guard_install(hk_error *err)
+static int install_errno;
+
+static void
+install_once(void)
 {
-    static atomic_flag once = ATOMIC_FLAG_INIT;
-    if (atomic_flag_test_and_set(&once)) {
-        while (!atomic_load(&installed))
-            ;
-        return 0;
-    }
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_sigaction = on_sigbus;
     action.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&action.sa_mask);
     if (sigaction(SIGBUS, &action, &previous) < 0)
-        return hk_error_set(err, -errno, "cannot install the SIGBUS handler: %s", strerror(errno));
-    atomic_store(&installed, true);
+        install_errno = errno;
+}
+
+int
+hk_map_guard_install(hk_error *err)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_once);
+    if (install_errno)
+        return hk_error_set(err, -install_errno, "cannot install the SIGBUS handler: %s",
+                            strerror(install_errno));
     return 0;
 }
 

@@ -180,10 +180,14 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
     g_subprocess_launcher_setenv(launcher, "XDG_CACHE_HOME", d->tmpdir, TRUE);
     /* no models or activation files from the machine */
     g_subprocess_launcher_setenv(launcher, "XDG_DATA_DIRS", system_data, TRUE);
-    /* …but the machine's Vulkan drivers, which the loader finds there too */
-    if (!g_getenv("VK_DRIVER_FILES") && !g_getenv("VK_ICD_FILENAMES"))
-        g_subprocess_launcher_setenv(launcher, "VK_DRIVER_FILES",
-                                     "/usr/share/vulkan/icd.d:/etc/vulkan/icd.d", TRUE);
+    /* …but the machine's Vulkan drivers, which the loader looks for there */
+    if (!g_getenv("VK_DRIVER_FILES") && !g_getenv("VK_ICD_FILENAMES")) {
+        GString *drivers = g_string_new("/etc/vulkan/icd.d");
+        for (const char *const *dir = g_get_system_data_dirs(); *dir; dir++)
+            g_string_append_printf(drivers, ":%s/vulkan/icd.d", *dir);
+        g_subprocess_launcher_setenv(launcher, "VK_DRIVER_FILES", drivers->str, TRUE);
+        g_string_free(drivers, TRUE);
+    }
     g_subprocess_launcher_setenv(launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_MODEL");
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_BACKEND");
@@ -412,6 +416,27 @@ hk_daemon_property(HkDaemon *d, const char *name)
     g_variant_get(reply, "(v)", &value);
     g_variant_unref(reply);
     return value;
+}
+
+char *
+hk_daemon_property_string(HkDaemon *d, const char *name)
+{
+    GVariant *value = hk_daemon_property(d, name);
+    char *text = g_variant_dup_string(value, NULL);
+
+    g_variant_unref(value);
+    return text;
+}
+
+char *
+hk_daemon_start_conversation(HkDaemon *d)
+{
+    GVariant *reply = hk_daemon_call_ok(d, "StartConversation", g_variant_new_parsed("(@a{sv} {},)"));
+    char *id;
+
+    g_variant_get(reply, "(s)", &id);
+    g_variant_unref(reply);
+    return id;
 }
 
 void

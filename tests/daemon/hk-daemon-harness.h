@@ -65,6 +65,10 @@ GVariant  *hk_daemon_call_ok(HkDaemon *d, const char *method, GVariant *params);
 gsize      hk_reply_n_items(GVariant *reply);
 /* A property's value (a new reference). */
 GVariant  *hk_daemon_property(HkDaemon *d, const char *name);
+/* A string property's value (g_free). */
+char      *hk_daemon_property_string(HkDaemon *d, const char *name);
+/* A new conversation's id (g_free). */
+char      *hk_daemon_start_conversation(HkDaemon *d);
 
 /* Write settings to the keyfile hearkend reads ("key=value" lines of the
  * org.hearken.Hearken group, values in GVariant text: keep-history=false,
