@@ -95,15 +95,28 @@ hearken_audio_file_open (const char  *path,
                          double       max_seconds,
                          GError     **error)
 {
-  g_autoptr(HearkenAudioFile) self = g_new0 (HearkenAudioFile, 1);
   int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  self->path = g_strdup (path);
-  self->max_seconds = max_seconds;
   if ((fd = open_readable (path, error)) < 0)
     return NULL;
+  return hearken_audio_file_open_fd (fd, path, max_seconds, error);
+}
+
+HearkenAudioFile *
+hearken_audio_file_open_fd (int          fd,
+                            const char  *path,
+                            double       max_seconds,
+                            GError     **error)
+{
+  g_autoptr(HearkenAudioFile) self = g_new0 (HearkenAudioFile, 1);
+
+  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self->path = g_strdup (path);
+  self->max_seconds = max_seconds;
   self->file = sf_open_fd (fd, SFM_READ, &self->info, TRUE);
   if (!self->file)
     {

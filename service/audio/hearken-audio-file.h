@@ -19,6 +19,12 @@ typedef struct _HearkenAudioFile HearkenAudioFile;
 HearkenAudioFile *hearken_audio_file_open         (const char        *path,
                                                    double             max_seconds,
                                                    GError           **error);
+/* The same from a file the caller opened (one passed over D-Bus): takes
+ * fd, closed with the file or on failure; path names it in messages. */
+HearkenAudioFile *hearken_audio_file_open_fd      (int                fd,
+                                                   const char        *path,
+                                                   double             max_seconds,
+                                                   GError           **error);
 void              hearken_audio_file_free         (HearkenAudioFile  *self);
 
 /* Seconds of audio the file holds. */

@@ -61,20 +61,17 @@ feed_file (HearkenAudioFile      *file,
 }
 
 gboolean
-hearken_transcribe_file (const char               *path,
-                         const HearkenVoiceConfig *config,
-                         double                    max_seconds,
-                         GCancellable             *cancellable,
-                         HearkenTranscript        *ret_transcript,
-                         GError                  **error)
+hearken_transcribe (HearkenAudioFile         *file,
+                    const HearkenVoiceConfig *config,
+                    GCancellable             *cancellable,
+                    HearkenTranscript        *ret_transcript,
+                    GError                  **error)
 {
-  g_autoptr(HearkenAudioFile) file = NULL;
   g_autoptr(HearkenVoicePipeline) pipeline = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
   Collected collected = { text, 0.0, 0 };
 
-  if (!(file = hearken_audio_file_open (path, max_seconds, error)) ||
-      !(pipeline = hearken_voice_pipeline_new (config, &collect_callbacks, &collected, error)) ||
+  if (!(pipeline = hearken_voice_pipeline_new (config, &collect_callbacks, &collected, error)) ||
       !feed_file (file, pipeline, cancellable, error))
     return FALSE;
 
@@ -83,6 +80,19 @@ hearken_transcribe_file (const char               *path,
                                ? collected.confidence_sum / collected.utterances : 0.0;
   ret_transcript->text = g_string_free (g_steal_pointer (&text), FALSE);
   return TRUE;
+}
+
+gboolean
+hearken_transcribe_file (const char               *path,
+                         const HearkenVoiceConfig *config,
+                         double                    max_seconds,
+                         GCancellable             *cancellable,
+                         HearkenTranscript        *ret_transcript,
+                         GError                  **error)
+{
+  g_autoptr(HearkenAudioFile) file = hearken_audio_file_open (path, max_seconds, error);
+
+  return file && hearken_transcribe (file, config, cancellable, ret_transcript, error);
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "hearken-audio-file.h"
 #include "hearken-voice-pipeline.h"
 
 G_BEGIN_DECLS
@@ -21,8 +22,15 @@ typedef struct {
   double  audio_seconds;  /* the file's length */
 } HearkenTranscript;
 
-/* FALSE with error set when the file cannot be read, is longer than
- * max_seconds, or the recogniser fails; cancellable stops between pieces. */
+/* FALSE with error set when the file turns out broken or the recogniser
+ * fails; cancellable stops between pieces. */
+gboolean hearken_transcribe        (HearkenAudioFile         *file,
+                                    const HearkenVoiceConfig *config,
+                                    GCancellable             *cancellable,
+                                    HearkenTranscript        *ret_transcript,
+                                    GError                  **error);
+/* The same, opening path: FALSE also when the file cannot be read or is
+ * longer than max_seconds. */
 gboolean hearken_transcribe_file   (const char               *path,
                                     const HearkenVoiceConfig *config,
                                     double                    max_seconds,

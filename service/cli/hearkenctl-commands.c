@@ -1,9 +1,13 @@
 /* hearkenctl's one-call subcommands: classify, transcribe, feedback,
  * status, models, model load, history, forget.  Each is one method call
  * (or a few property reads) and prints the answer as text or JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hearkenctl.h"
 
@@ -96,6 +100,34 @@ hkctl_classify (HkctlContext  *ctx,
   return HKCTL_EXIT_OK;
 }
 
+/* The file goes to the service opened: its sandbox keeps it from the
+ * person's folders, where recordings are. */
+static int
+transcribe_opened (HkctlContext  *ctx,
+                   const char    *path,
+                   GVariant     **ret_reply)
+{
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int saved = errno;
+
+  if (fd < 0)
+    {
+      g_printerr (_("hearkenctl: cannot open %s: %s\n"), path, g_strerror (saved));
+      return HKCTL_EXIT_ERROR;
+    }
+  g_unix_fd_list_append (fds, fd, NULL);
+  close (fd);
+  if (!hkctl_bus (ctx, &error) ||
+      !(*ret_reply = g_dbus_connection_call_with_unix_fd_list_sync (
+          ctx->bus, HKCTL_BUS_NAME, HKCTL_PATH, HKCTL_INTERFACE, "TranscribeFd",
+          g_variant_new ("(h)", 0), G_VARIANT_TYPE ("(sd)"), G_DBUS_CALL_FLAGS_NONE, G_MAXINT,
+          fds, NULL, NULL, &error)))
+    return hkctl_fail (error);
+  return HKCTL_EXIT_OK;
+}
+
 int
 hkctl_transcribe (HkctlContext  *ctx,
                   int            argc,
@@ -109,9 +141,8 @@ hkctl_transcribe (HkctlContext  *ctx,
 
   if (!hkctl_parse (&argc, &argv, NULL, _(TRANSCRIBE_USAGE), 1, 1))
     return HKCTL_EXIT_USAGE;
-  /* the service resolves paths in its own folder, not ours */
   path = g_canonicalize_filename (argv[1], NULL);
-  status = call_or_fail (ctx, "TranscribeFile", g_variant_new ("(s)", path), G_VARIANT_TYPE ("(sd)"), &reply);
+  status = transcribe_opened (ctx, path, &reply);
   if (status != HKCTL_EXIT_OK)
     return status;
   g_variant_get (reply, "(&sd)", &text, &confidence);

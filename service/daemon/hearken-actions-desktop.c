@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hearken-actions-slots.h"
+#include "hearken-launcher.h"
 
 /* How long the screenshot portal may take (it may ask the person). */
 #define SCREENSHOT_TIMEOUT_S 60
@@ -43,7 +44,7 @@ open_app (const char *text,
   if (dry_run)
     return g_strdup_printf (_("Would open %s (%s)."), g_app_info_get_display_name (app),
                             g_app_info_get_id (app));
-  if (!g_app_info_launch (app, NULL, NULL, &error))
+  if (!hearken_launcher_open_app (g_app_info_get_id (app), &error))
     return g_strdup_printf (_("Could not open %s: %s."), g_app_info_get_display_name (app),
                             error->message);
   return g_strdup_printf (_("Opening %s."), g_app_info_get_display_name (app));
@@ -88,7 +89,6 @@ hearken_action_open_settings (HearkenActions *self,
   g_autofree char *program = g_find_program_in_path ("gnome-control-center");
   const char *argv[3] = { NULL, NULL, NULL };
   g_autofree char *command = NULL;
-  g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
   for (gsize i = 0; !program && i < G_N_ELEMENTS (others); i++)
@@ -110,9 +110,7 @@ hearken_action_open_settings (HearkenActions *self,
       hearken_action_reply (task, _("Would run: %s"), command);
       return;
     }
-  /* The settings window lives on; GSubprocess reaps it when it exits. */
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
-  if (!process)
+  if (!hearken_launcher_open_settings (program, argv[1], &error))
     hearken_action_reply (task, _("Could not open the settings: %s."), error->message);
   else if (argv[1])
     hearken_action_reply (task, _("Opening the %s settings."), panel);

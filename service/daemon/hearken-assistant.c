@@ -1350,6 +1350,30 @@ handle_transcribe_file (HearkenDBusAssistant1 *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+handle_transcribe_fd (HearkenDBusAssistant1 *object,
+                      GDBusMethodInvocation *invocation,
+                      GUnixFDList           *fd_list,
+                      GVariant              *arg_file)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+  g_autoptr(GError) error = NULL;
+  int fd = -1;
+
+  if (fd_list)
+    fd = g_unix_fd_list_get (fd_list, g_variant_get_handle (arg_file), &error);
+  if (fd < 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, HEARKEN_ERROR,
+                                             HEARKEN_ERROR_INVALID_ARGUMENT,
+                                             "TranscribeFd needs the file passed with the call%s%s",
+                                             error ? ": " : "", error ? error->message : "");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  hearken_listener_transcribe_fd_async (self->listener, fd, transcribe_file_done_cb, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 listening_client_vanished_cb (GDBusConnection *connection,
                               const char      *name,
@@ -1540,6 +1564,17 @@ handle_transcribe_file (HearkenDBusAssistant1 *object,
 }
 
 static gboolean
+handle_transcribe_fd (HearkenDBusAssistant1 *object,
+                      GDBusMethodInvocation *invocation,
+                      GUnixFDList           *fd_list,
+                      GVariant              *arg_file)
+{
+  return return_not_available (invocation,
+                               "TranscribeFd is not available: this hearkend was built "
+                               "without voice input (PortAudio, PocketSphinx, libsndfile)");
+}
+
+static gboolean
 handle_start_listening (HearkenDBusAssistant1 *object,
                         GDBusMethodInvocation *invocation,
                         GVariant              *arg_options)
@@ -1586,6 +1621,7 @@ hearken_assistant_iface_init (HearkenDBusAssistant1Iface *iface)
   iface->handle_reset_intents = handle_reset_intents;
   iface->handle_intent_corrections = handle_intent_corrections;
   iface->handle_transcribe_file = handle_transcribe_file;
+  iface->handle_transcribe_fd = handle_transcribe_fd;
   iface->handle_start_listening = handle_start_listening;
   iface->handle_stop_listening = handle_stop_listening;
 }

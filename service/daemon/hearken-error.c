@@ -13,9 +13,10 @@ static const GDBusErrorEntry hearken_error_entries[] = {
   { HEARKEN_ERROR_NOT_FOUND,        "org.hearken.Error.NotFound" },
   { HEARKEN_ERROR_NO_AUDIO_DEVICE,  "org.hearken.Error.NoAudioDevice" },
   { HEARKEN_ERROR_NOT_AVAILABLE,    "org.hearken.Error.NotAvailable" },
+  { HEARKEN_ERROR_PERMISSION_DENIED, "org.hearken.Error.PermissionDenied" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (hearken_error_entries) == HEARKEN_ERROR_NOT_AVAILABLE + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (hearken_error_entries) == HEARKEN_ERROR_PERMISSION_DENIED + 1);
 
 GQuark
 hearken_error_quark (void)

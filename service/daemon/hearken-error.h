@@ -22,6 +22,7 @@ typedef enum {
   HEARKEN_ERROR_NOT_FOUND,
   HEARKEN_ERROR_NO_AUDIO_DEVICE,
   HEARKEN_ERROR_NOT_AVAILABLE,
+  HEARKEN_ERROR_PERMISSION_DENIED,
 } HearkenError;
 
 GQuark hearken_error_quark (void);

@@ -2,11 +2,13 @@
 #include "hearken-listener.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "hearken-audio-error.h"
 #include "hearken-capture.h"
 #include "hearken-error.h"
 #include "hearken-limits.h"
+#include "hearken-sandbox.h"
 #include "hearken-transcriber.h"
 
 #define SCHEMA_ID "org.hearken.Hearken"
@@ -111,6 +113,34 @@ transcribe_result_free (TranscribeResult *result)
   g_free (result);
 }
 
+/* What to transcribe: a file the caller opened, or a path hearkend opens. */
+typedef struct {
+  char *path;   /* the path, or a name for the file in messages */
+  int   fd;     /* -1 for a path */
+} TranscribeSource;
+
+static void
+transcribe_source_free (TranscribeSource *source)
+{
+  if (source->fd >= 0)
+    close (source->fd);
+  g_free (source->path);
+  g_free (source);
+}
+
+static HearkenAudioFile *
+open_source (TranscribeSource  *source,
+             GError           **error)
+{
+  int fd = source->fd;
+
+  if (fd < 0)
+    return hearken_audio_file_open (source->path, HEARKEN_TRANSCRIBE_MAX_SECONDS, error);
+  /* the audio file owns the descriptor from here on */
+  source->fd = -1;
+  return hearken_audio_file_open_fd (fd, source->path, HEARKEN_TRANSCRIBE_MAX_SECONDS, error);
+}
+
 static void
 transcribe_thread (GTask        *task,
                    gpointer      source_object,
@@ -118,7 +148,7 @@ transcribe_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   HearkenListener *self = source_object;
-  const char *path = task_data;
+  TranscribeSource *source = task_data;
   HearkenVoiceConfig config = {
     .mode = HEARKEN_RECOGNIZER_COMMAND,
     .command_dir = self->command_dir,
@@ -126,18 +156,19 @@ transcribe_thread (GTask        *task,
     .live = FALSE,
   };
   g_auto(HearkenTranscript) transcript = { 0 };
+  g_autoptr(HearkenAudioFile) file = NULL;
   g_autoptr(GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   TranscribeResult *result;
 
-  if (!hearken_transcribe_file (path, &config, HEARKEN_TRANSCRIBE_MAX_SECONDS,
-                                cancellable, &transcript, &error))
+  if (!(file = open_source (source, &error)) ||
+      !hearken_transcribe (file, &config, cancellable, &transcript, &error))
     {
       g_atomic_int_dec_and_test (&self->transcriptions);
       g_task_return_error (task, to_hearken_error (g_steal_pointer (&error)));
       return;
     }
-  g_debug ("Transcribed %s (%.1f s of audio) in %.2f s", path, transcript.audio_seconds,
+  g_debug ("Transcribed %s (%.1f s of audio) in %.2f s", source->path, transcript.audio_seconds,
            (g_get_monotonic_time () - start) / 1e6);
   result = g_new0 (TranscribeResult, 1);
   result->text = g_steal_pointer (&transcript.text);
@@ -166,22 +197,16 @@ check_path (const char  *path,
   return TRUE;
 }
 
-void
-hearken_listener_transcribe_file_async (HearkenListener     *self,
-                                        const char          *path,
-                                        GAsyncReadyCallback  callback,
-                                        gpointer             user_data)
+/* Takes source. */
+static void
+transcribe_async (HearkenListener     *self,
+                  TranscribeSource    *source,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
-  GError *error = NULL;
 
-  g_return_if_fail (HEARKEN_IS_LISTENER (self));
-
-  if (!check_path (path, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  g_task_set_task_data (task, source, (GDestroyNotify) transcribe_source_free);
   if (g_atomic_int_add (&self->transcriptions, 1) >= MAX_TRANSCRIPTIONS)
     {
       g_atomic_int_dec_and_test (&self->transcriptions);
@@ -190,8 +215,56 @@ hearken_listener_transcribe_file_async (HearkenListener     *self,
                                "one is done", MAX_TRANSCRIPTIONS);
       return;
     }
-  g_task_set_task_data (task, g_strdup (path), g_free);
   g_task_run_in_thread (task, transcribe_thread);
+}
+
+static gboolean
+check_readable (const char  *path,
+                GError     **error)
+{
+  g_autofree char *own_folder = g_build_filename (g_get_user_data_dir (), "hearken", NULL);
+
+  return hearken_sandbox_check_readable (path, own_folder, error);
+}
+
+void
+hearken_listener_transcribe_file_async (HearkenListener     *self,
+                                        const char          *path,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  TranscribeSource *source;
+  GError *error = NULL;
+
+  g_return_if_fail (HEARKEN_IS_LISTENER (self));
+
+  if (!check_path (path, &error) || !check_readable (path, &error))
+    {
+      g_task_report_error (self, callback, user_data, hearken_listener_transcribe_file_async,
+                           error);
+      return;
+    }
+  source = g_new0 (TranscribeSource, 1);
+  source->path = g_strdup (path);
+  source->fd = -1;
+  transcribe_async (self, source, callback, user_data);
+}
+
+void
+hearken_listener_transcribe_fd_async (HearkenListener     *self,
+                                      int                  fd,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  TranscribeSource *source;
+
+  g_return_if_fail (HEARKEN_IS_LISTENER (self));
+  g_return_if_fail (fd >= 0);
+
+  source = g_new0 (TranscribeSource, 1);
+  source->path = g_strdup ("the file passed");
+  source->fd = fd;
+  transcribe_async (self, source, callback, user_data);
 }
 
 gboolean
@@ -475,7 +548,7 @@ session_from_options (HearkenListener  *self,
   if (!g_variant_dict_lookup (&dict, "device", "s", &session->device))
     session->device = input_device_setting ();
   if (g_variant_dict_lookup (&dict, "file", "s", &session->file) &&
-      !check_path (session->file, error))
+      (!check_path (session->file, error) || !check_readable (session->file, error)))
     return NULL;
   return g_steal_pointer (&session);
 }

@@ -27,6 +27,12 @@ void             hearken_listener_transcribe_file_async   (HearkenListener      
                                                            const char           *path,
                                                            GAsyncReadyCallback   callback,
                                                            gpointer              user_data);
+/* The same for a file the caller opened: takes fd.  Finish with
+ * hearken_listener_transcribe_file_finish. */
+void             hearken_listener_transcribe_fd_async     (HearkenListener      *self,
+                                                           int                   fd,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
 gboolean         hearken_listener_transcribe_file_finish  (HearkenListener      *self,
                                                            GAsyncResult         *result,
                                                            char                **ret_text,

@@ -8,6 +8,7 @@
 #include "gguf.h"
 #include "hearken-error.h"
 #include "hearken-limits.h"
+#include "hearken-sandbox.h"
 
 struct _HearkenModels
 {
@@ -282,8 +283,9 @@ hearken_models_list (HearkenModels *self,
 }
 
 static char *
-resolve_path (const char  *path,
-              GError     **error)
+resolve_path (HearkenModels  *self,
+              const char     *path,
+              GError        **error)
 {
   if (!g_path_is_absolute (path))
     {
@@ -297,6 +299,8 @@ resolve_path (const char  *path,
                    "There is no model file at %s", path);
       return NULL;
     }
+  if (!hearken_sandbox_check_readable (path, self->dirs[0] ? self->dirs[0] : "the models folder", error))
+    return NULL;
   return g_canonicalize_filename (path, NULL);
 }
 
@@ -365,7 +369,7 @@ hearken_models_resolve (HearkenModels  *self,
       return NULL;
     }
   if (strchr (path_or_name, '/'))
-    return resolve_path (path_or_name, error);
+    return resolve_path (self, path_or_name, error);
 
   paths = find_files (self);
   if (!*path_or_name)

@@ -4,6 +4,15 @@
 #include <stdlib.h>
 
 #include "hearken-daemon.h"
+#include "hearken-launcher.h"
+#include "hearken-sandbox.h"
+
+/* Both need a process with one thread: before the daemon starts any. */
+static gboolean
+confine (GError **error)
+{
+  return hearken_launcher_start (error) && hearken_sandbox_confine (error);
+}
 
 int
 main (int   argc,
@@ -48,6 +57,11 @@ main (int   argc,
   if (verbose)
     g_log_set_debug_enabled (TRUE);
 
+  if (!confine (&error))
+    {
+      g_printerr ("hearkend: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
   daemon = hearken_daemon_new (replace);
   return hearken_daemon_run (daemon);
 }

@@ -161,7 +161,7 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
 {
     GSubprocessLauncher *launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
     const char *build_root = g_getenv("HEARKEN_BUILD_ROOT");
-    char *program, *system_data, *arg0;
+    char *program, *system_data, *arg0, *sandbox_allow;
     GPtrArray *argv = g_ptr_array_new();
     GSubprocess *process;
     GError *error = NULL;
@@ -189,6 +189,12 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
         g_string_free(drivers, TRUE);
     }
     g_subprocess_launcher_setenv(launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
+    /* hearkend confines itself: it may read the build (the test intent
+     * model, the voice data) and the test's own folder, where the tests
+     * put models */
+    sandbox_allow = g_strjoin(":", build_root, d->tmpdir, g_getenv("HEARKEN_SHARED") ?: "", NULL);
+    g_subprocess_launcher_setenv(launcher, "HEARKEN_SANDBOX_ALLOW", sandbox_allow, TRUE);
+    g_free(sandbox_allow);
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_MODEL");
     g_subprocess_launcher_unsetenv(launcher, "HEARKEN_BACKEND");
     /* no intent model unless the test names one: an installed Hearken's
