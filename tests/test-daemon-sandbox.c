@@ -75,6 +75,19 @@ proc_status_line(const char *pid, const char *field)
     return line;
 }
 
+/* valgrind passes neither Landlock nor seccomp through to hearkend: the
+ * other runs of the suite check those. */
+static gboolean
+skip_under_wrapper(void)
+{
+    const char *wrapper = g_getenv("HK_DAEMON_WRAPPER");
+
+    if (!wrapper || !*wrapper)
+        return FALSE;
+    printf("hearkend runs under %s, which has no Landlock or seccomp: left out\n", wrapper);
+    return TRUE;
+}
+
 static void
 assert_call_fails(const char *method, GVariant *params, const char *error_name, const char *needle)
 {
@@ -141,6 +154,8 @@ START_TEST(test_service_runs_confined)
     const char *pid;
     char *no_new_privs, *seccomp;
 
+    if (skip_under_wrapper())
+        return;
     hk_daemon_start(d, NULL);
     pid = g_subprocess_get_identifier(d->daemon);
     ck_assert_ptr_nonnull(pid);
@@ -166,6 +181,8 @@ START_TEST(test_files_outside_its_folders_are_not_read)
     const char *text;
     double confidence;
 
+    if (skip_under_wrapper())
+        goto out;
     if (hearken_landlock_abi() == 0) {
         printf("the kernel has no Landlock: hearkend cannot confine its reading here\n");
         goto out;

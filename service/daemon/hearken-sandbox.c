@@ -156,6 +156,7 @@ hearken_sandbox_confine (GError **error)
 {
   g_autoptr(GArray) rules = NULL;
   g_autoptr(GError) landlock_error = NULL;
+  g_autoptr(GError) seccomp_error = NULL;
 
   if (g_strcmp0 (g_getenv ("HEARKEN_SANDBOX"), "off") == 0)
     {
@@ -173,7 +174,16 @@ hearken_sandbox_confine (GError **error)
         }
       g_message ("Files not confined: %s", landlock_error->message);
     }
-  return hearken_seccomp_restrict (error);
+  if (!hearken_seccomp_restrict (&seccomp_error))
+    {
+      if (!g_error_matches (seccomp_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+        {
+          g_propagate_error (error, g_steal_pointer (&seccomp_error));
+          return FALSE;
+        }
+      g_message ("System calls not filtered: %s", seccomp_error->message);
+    }
+  return TRUE;
 }
 
 gboolean

@@ -21,9 +21,10 @@ G_BEGIN_DECLS
 GArray  *hearken_sandbox_rules   (void);
 
 /* Confines the process for good.  Call before any other thread starts.
- * Where the kernel lacks a part, or HEARKEN_SANDBOX=off asks to stay free
- * (to debug), the rest still applies, and a message says what is
- * missing.  FALSE when confinement failed and not merely was unavailable. */
+ * Where the kernel (or valgrind, which passes neither through) lacks a
+ * part, the rest still applies and a message says what is missing;
+ * HEARKEN_SANDBOX=off leaves the process free, to debug it.  FALSE when
+ * confinement failed and not merely was unavailable. */
 gboolean hearken_sandbox_confine (GError **error);
 
 /* FALSE with org.hearken.Error.PermissionDenied, saying where the file

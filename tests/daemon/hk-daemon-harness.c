@@ -162,6 +162,8 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
     GSubprocessLauncher *launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
     const char *build_root = g_getenv("HEARKEN_BUILD_ROOT");
     char *program, *system_data, *arg0, *sandbox_allow;
+    char **wrapper_argv = NULL;
+    const char *wrapper;
     GPtrArray *argv = g_ptr_array_new();
     GSubprocess *process;
     GError *error = NULL;
@@ -206,6 +208,14 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
         g_strfreev(kv);
     }
 
+    /* `meson test --setup valgrind` runs hearkend under memcheck too */
+    wrapper = g_getenv("HK_DAEMON_WRAPPER");
+    if (wrapper && *wrapper) {
+        g_shell_parse_argv(wrapper, NULL, &wrapper_argv, &error);
+        hk_assert_no_error(error);
+        for (guint i = 0; wrapper_argv[i]; i++)
+            g_ptr_array_add(argv, wrapper_argv[i]);
+    }
     arg0 = program;
     g_ptr_array_add(argv, arg0);
     for (guint i = 0; args && args[i]; i++)
@@ -215,6 +225,7 @@ spawn(HkDaemon *d, const char *const *args, const char *const *env)
     hk_assert_no_error(error);
 
     g_ptr_array_unref(argv);
+    g_strfreev(wrapper_argv);
     g_free(program);
     g_free(system_data);
     g_object_unref(launcher);
