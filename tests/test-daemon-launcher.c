@@ -173,6 +173,158 @@ START_TEST(test_launcher_answers_each_thread)
 }
 END_TEST
 
+/* ------------------------------------------------ under systemd */
+
+/* A stand-in for the user's service manager on a private bus: it checks
+ * a StartTransientUnit call as systemd would (the types of the properties
+ * it knows) and, as systemd does, runs the unit's ExecStart. */
+static const char manager_xml[] =
+    "<node><interface name='org.freedesktop.systemd1.Manager'>"
+    "<method name='StartTransientUnit'>"
+    "<arg name='name' type='s' direction='in'/><arg name='mode' type='s' direction='in'/>"
+    "<arg name='properties' type='a(sv)' direction='in'/>"
+    "<arg name='aux' type='a(sa(sv))' direction='in'/>"
+    "<arg name='job' type='o' direction='out'/>"
+    "</method></interface></node>";
+
+typedef struct {
+    char  *unit;
+    char **exec_argv;
+    char  *exit_type;
+    char  *collect_mode;
+    char  *error;          /* what systemd would have refused */
+} StartedUnit;
+
+static StartedUnit started;
+
+static const char *
+property_type(const char *name)
+{
+    static const char *const types[][2] = {
+        { "Description", "s" }, { "ExecStart", "a(sasb)" }, { "ExitType", "s" },
+        { "CollectMode", "s" }, { "Environment", "as" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(types); i++)
+        if (g_str_equal(types[i][0], name))
+            return types[i][1];
+    return NULL;
+}
+
+static void
+read_property(const char *name, GVariant *value)
+{
+    const char *type = property_type(name);
+
+    if (!type || !g_variant_is_of_type(value, G_VARIANT_TYPE(type))) {
+        started.error = g_strdup_printf("property %s of type %s", name,
+                                        g_variant_get_type_string(value));
+        return;
+    }
+    if (g_str_equal(name, "ExecStart")) {
+        GVariant *first = g_variant_get_child_value(value, 0);
+        g_variant_get_child(first, 1, "^as", &started.exec_argv);
+        g_variant_unref(first);
+    } else if (g_str_equal(name, "ExitType"))
+        started.exit_type = g_variant_dup_string(value, NULL);
+    else if (g_str_equal(name, "CollectMode"))
+        started.collect_mode = g_variant_dup_string(value, NULL);
+}
+
+static void
+manager_call(GDBusConnection *connection, const char *sender, const char *path,
+             const char *interface, const char *method, GVariant *params,
+             GDBusMethodInvocation *invocation, gpointer user_data)
+{
+    GVariantIter *properties;
+    const char *name, *mode;
+    GVariant *value;
+    GError *error = NULL;
+
+    g_variant_get(params, "(&s&sa(sv)@a(sa(sv)))", &name, &mode, &properties, NULL);
+    started.unit = g_strdup(name);
+    if (!g_str_equal(mode, "fail"))
+        started.error = g_strdup_printf("mode %s", mode);
+    while (g_variant_iter_next(properties, "(&sv)", &name, &value)) {
+        read_property(name, value);
+        g_variant_unref(value);
+    }
+    g_variant_iter_free(properties);
+    if (started.exec_argv)
+        g_spawn_async(NULL, started.exec_argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &error);
+    if (error) {
+        started.error = g_strdup(error->message);
+        g_error_free(error);
+    }
+    g_dbus_method_invocation_return_value(invocation,
+                                          g_variant_new("(o)", "/org/freedesktop/systemd1/job/1"));
+}
+
+static gpointer
+open_app_thread(gpointer id)
+{
+    GError *error = NULL;
+
+    if (!hearken_launcher_open_app(id, &error)) {
+        started.error = g_strdup(error->message);
+        g_error_free(error);
+    }
+    /* the main thread may be waiting for the manager's call, which failed */
+    g_main_context_wakeup(NULL);
+    return NULL;
+}
+
+/* A unit of systemd's asks the service manager for a unit of the app's. */
+START_TEST(test_under_systemd_apps_get_units_of_their_own)
+{
+    static const GDBusInterfaceVTable vtable = { manager_call, NULL, NULL, { 0 } };
+    char *marker = install_marker_app("org.hearken.TestUnit.desktop", "unit");
+    GTestDBus *bus = g_test_dbus_new(G_TEST_DBUS_NONE);
+    GDBusNodeInfo *node = g_dbus_node_info_new_for_xml(manager_xml, NULL);
+    GDBusConnection *connection;
+    GError *error = NULL;
+    GThread *thread;
+    guint owner;
+
+    g_test_dbus_up(bus);
+    /* forked before this process has a bus connection, as hearkend forks
+     * it before it has any: a child would inherit a connection whose
+     * worker thread did not follow it */
+    g_setenv("INVOCATION_ID", "0123456789abcdef0123456789abcdef", TRUE);
+    ck_assert(hearken_launcher_start(&error));
+    connection = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
+    hk_assert_no_error(error);
+    g_dbus_connection_register_object(connection, "/org/freedesktop/systemd1", node->interfaces[0],
+                                      &vtable, NULL, NULL, &error);
+    hk_assert_no_error(error);
+    owner = g_bus_own_name_on_connection(connection, "org.freedesktop.systemd1",
+                                         G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+
+    /* the launcher waits for the manager, which answers on this thread */
+    thread = g_thread_new("opener", open_app_thread, "org.hearken.TestUnit.desktop");
+    while (!started.unit && !started.error)
+        g_main_context_iteration(NULL, TRUE);
+    g_thread_join(thread);
+
+    ck_assert_msg(!started.error, "%s", started.error);
+    ck_assert_msg(g_str_has_prefix(started.unit, "app-hearken-org.hearken.TestUnit-") &&
+                  g_str_has_suffix(started.unit, ".service"), "unit %s", started.unit);
+    ck_assert_str_eq(started.exit_type, "cgroup");
+    ck_assert_str_eq(started.collect_mode, "inactive-or-failed");
+    ck_assert_ptr_nonnull(started.exec_argv);
+    ck_assert_str_eq(started.exec_argv[1], "launch");
+    ck_assert(g_str_has_suffix(started.exec_argv[2], "/org.hearken.TestUnit.desktop"));
+    wait_for_file(marker);
+
+    g_bus_unown_name(owner);
+    g_object_unref(connection);
+    g_dbus_node_info_unref(node);
+    g_test_dbus_down(bus);
+    g_object_unref(bus);
+    g_free(marker);
+}
+END_TEST
+
 static Suite *
 launcher_suite(void)
 {
@@ -182,6 +334,7 @@ launcher_suite(void)
     tcase_add_test(tc, test_in_process_opens_apps_and_refuses_the_rest);
     tcase_add_test(tc, test_launcher_process_opens_apps_and_refuses_the_rest);
     tcase_add_test(tc, test_launcher_answers_each_thread);
+    tcase_add_test(tc, test_under_systemd_apps_get_units_of_their_own);
     suite_add_tcase(s, tc);
     return s;
 }
