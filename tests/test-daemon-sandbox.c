@@ -131,22 +131,52 @@ write_silence(const char *folder, const char *name)
     return path;
 }
 
+/* TranscribeFd with fd (which stays the caller's). */
 static GVariant *
-transcribe_fd(const char *path, GError **error)
+transcribe_passing(int fd, GError **error)
 {
     GUnixFDList *fds = g_unix_fd_list_new();
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     GVariant *reply;
 
-    ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(g_unix_fd_list_append(fds, fd, NULL), 0);
-    close(fd);
     reply = g_dbus_connection_call_with_unix_fd_list_sync(
         d->connection, "org.hearken.Assistant1", "/org/hearken/Assistant1",
         "org.hearken.Assistant1", "TranscribeFd", g_variant_new("(h)", 0),
         G_VARIANT_TYPE("(sd)"), G_DBUS_CALL_FLAGS_NONE, 60000, fds, NULL, NULL, error);
     g_object_unref(fds);
     return reply;
+}
+
+static GVariant *
+transcribe_fd(const char *path, GError **error)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    GVariant *reply;
+
+    ck_assert_int_ge(fd, 0);
+    reply = transcribe_passing(fd, error);
+    close(fd);
+    return reply;
+}
+
+/* What a hostile caller may pass instead of a recording: refused at once,
+ * not read (a pipe nobody writes to would hold a worker for good). */
+static void
+assert_fd_refused(int fd, const char *what)
+{
+    GError *error = NULL;
+    char *remote;
+
+    ck_assert_msg(fd >= 0, "could not open %s", what);
+    ck_assert_ptr_null(transcribe_passing(fd, &error));
+    ck_assert_ptr_nonnull(error);
+    remote = g_dbus_error_get_remote_error(error);
+    ck_assert_msg(g_strcmp0(remote, "org.hearken.Error.InvalidArgument") == 0 &&
+                  strstr(error->message, "not a pipe, device or folder"),
+                  "%s: %s", what, error->message);
+    g_free(remote);
+    g_error_free(error);
+    close(fd);
 }
 
 START_TEST(test_service_runs_confined)
@@ -205,6 +235,15 @@ START_TEST(test_files_outside_its_folders_are_not_read)
     g_variant_get(reply, "(&sd)", &text, &confidence);
     ck_assert_str_eq(text, "");
     g_variant_unref(reply);
+    {
+        int pipe_fds[2];
+
+        ck_assert_int_eq(pipe(pipe_fds), 0);
+        assert_fd_refused(pipe_fds[0], "a pipe");
+        close(pipe_fds[1]);
+        assert_fd_refused(open("/dev/zero", O_RDONLY | O_CLOEXEC), "/dev/zero");
+        assert_fd_refused(open(outside, O_RDONLY | O_DIRECTORY | O_CLOEXEC), "a folder");
+    }
     /* a handle with no file behind it */
     assert_call_fails("TranscribeFd", g_variant_new("(h)", 0),
                       "org.hearken.Error.InvalidArgument", "needs the file");

@@ -2,6 +2,8 @@
 #include "hearken-assistant.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hearken-actions.h"
 #include "hearken-backend.h"
@@ -1358,6 +1360,7 @@ handle_transcribe_fd (HearkenDBusAssistant1 *object,
 {
   HearkenAssistant *self = HEARKEN_ASSISTANT (object);
   g_autoptr(GError) error = NULL;
+  struct stat st;
   int fd = -1;
 
   if (fd_list)
@@ -1368,6 +1371,16 @@ handle_transcribe_fd (HearkenDBusAssistant1 *object,
                                              HEARKEN_ERROR_INVALID_ARGUMENT,
                                              "TranscribeFd needs the file passed with the call%s%s",
                                              error ? ": " : "", error ? error->message : "");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* a pipe the caller never writes to would hold a worker for good */
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_dbus_method_invocation_return_error_literal (invocation, HEARKEN_ERROR,
+                                                     HEARKEN_ERROR_INVALID_ARGUMENT,
+                                                     "TranscribeFd takes a recording's file, "
+                                                     "not a pipe, device or folder");
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   hearken_listener_transcribe_fd_async (self->listener, fd, transcribe_file_done_cb, invocation);
