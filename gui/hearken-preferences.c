@@ -3,6 +3,8 @@
 
 #include <glib/gi18n.h>
 
+#include "hearken-model-import.h"
+
 G_DEFINE_FINAL_TYPE (HearkenPreferences, hearken_preferences, ADW_TYPE_PREFERENCES_WINDOW)
 
 /* The backend combo's rows, in the order of the schema's enum. */
@@ -139,6 +141,27 @@ pulled_cb (HearkenPreferences *self,
 }
 
 static void
+imported_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  HearkenPreferences *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = hearken_model_import_finish (result, &error);
+
+  if (!path)
+    {
+      if (!is_cancelled (error))
+        toast_error (self, _("The model could not be added"), error);
+      return;
+    }
+  set_model (self, path);
+  refresh_models (self);
+}
+
+/* hearkend reads models only from its folders (its sandbox): the file
+ * goes there, linked or copied. */
+static void
 file_chosen_cb (HearkenPreferences   *self,
                 int                   response,
                 GtkFileChooserNative *chooser)
@@ -148,13 +171,9 @@ file_chosen_cb (HearkenPreferences   *self,
   if (response == GTK_RESPONSE_ACCEPT &&
       (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser))))
     {
-      g_autofree char *path = g_file_get_path (file);
+      g_autofree char *folder = hearken_model_import_folder ();
 
-      if (path)
-        {
-          set_model (self, path);
-          refresh_models (self);
-        }
+      hearken_model_import_async (file, folder, self->cancellable, imported_cb, self);
     }
   g_object_unref (chooser);
 }
