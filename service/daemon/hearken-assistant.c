@@ -31,8 +31,9 @@ struct _HearkenAssistant
 #ifdef HAVE_VOICE
   HearkenListener               *listener;
   /* Watches the client that started listening: gone, the microphone
-   * closes. */
+   * closes.  Its push-to-talk turns are its own. */
   guint                          listener_client_watch;
+  char                          *listener_client;
 #endif
 
   /* The model LoadModel chose; it holds until the model setting changes. */
@@ -694,7 +695,8 @@ remember_prediction (HearkenAssistant     *self,
 /* Stores the user's message, then queues the reply; returns its turn. */
 static guint64
 start_turn (HearkenAssistant       *self,
-            GDBusMethodInvocation  *invocation,
+            GDBusConnection        *connection,
+            const char             *sender,
             const char             *id,
             const char             *text,
             const HearkenOptions   *options,
@@ -702,7 +704,6 @@ start_turn (HearkenAssistant       *self,
             const TurnPrediction   *prediction,
             GError                **error)
 {
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
   HearkenTurnRecord user = {
     .conversation = id,
     .role = "user",
@@ -713,7 +714,7 @@ start_turn (HearkenAssistant       *self,
   };
   HearkenTurnRequest request = {
     .conversation = id,
-    .connection = g_dbus_method_invocation_get_connection (invocation),
+    .connection = connection,
     .sender = sender,
     .model_path = model_path,
     .n_ctx = hearken_settings_get_context_length (self->settings),
@@ -861,10 +862,13 @@ check_action_room (HearkenAssistant  *self,
 
 /* ------------------------------------------------------ Send and Ask */
 
-/* A Send or an Ask, checked, while the intent model reads its text. */
+/* A Send or an Ask, checked, while the intent model reads its text; or
+ * what push-to-talk heard, without a call to answer. */
 typedef struct {
   HearkenAssistant      *self;          /* a reference */
-  GDBusMethodInvocation *invocation;    /* the handler's reference */
+  GDBusMethodInvocation *invocation;    /* the handler's reference, or NULL */
+  GDBusConnection       *connection;    /* where the turn's client is */
+  char                  *sender;        /* its unique name */
   char                  *id;            /* Send's conversation */
   char                  *text;
   HearkenOptions         options;
@@ -875,6 +879,8 @@ static void
 turn_call_free (TurnCall *call)
 {
   g_object_unref (call->self);
+  g_object_unref (call->connection);
+  g_free (call->sender);
   g_free (call->id);
   g_free (call->text);
   hearken_options_clear (&call->options);
@@ -906,7 +912,7 @@ route_turn (HearkenAssistant      *self,
             const TurnPrediction  *prediction,
             GError               **error)
 {
-  const char *sender = g_dbus_method_invocation_get_sender (call->invocation);
+  const char *sender = call->sender;
   g_autofree char *model_path = NULL;
   g_autofree char *ask_id = NULL;
   const char *id = call->id;
@@ -923,8 +929,8 @@ route_turn (HearkenAssistant      *self,
     }
   if (prediction->by_action)
     return start_action_turn (self, id, call->text, &call->options, prediction, error);
-  return start_turn (self, call->invocation, id, call->text, &call->options, model_path,
-                     prediction, error);
+  return start_turn (self, call->connection, call->sender, id, call->text, &call->options,
+                     model_path, prediction, error);
 }
 
 static void
@@ -948,7 +954,12 @@ turn_classified_cb (GObject      *source_object,
   turn = route_turn (self, call, &prediction, &error);
   g_free (prediction.intent);
 
-  if (!turn)
+  if (!call->invocation)
+    {
+      if (!turn)
+        g_message ("Push-to-talk could not send what was said: %s", error->message);
+    }
+  else if (!turn)
     return_error (call->invocation, error);
   else if (call->ask_options)
     g_hash_table_insert (self->asks, g_memdup2 (&turn, sizeof turn), call->invocation);
@@ -965,9 +976,12 @@ classify_turn (HearkenAssistant *self,
   hearken_intents_classify_async (self->intents, start, turn_classified_cb, call);
 }
 
+/* invocation may be NULL: then the turn is sender's on connection. */
 static TurnCall *
 turn_call_new (HearkenAssistant      *self,
                GDBusMethodInvocation *invocation,
+               GDBusConnection       *connection,
+               const char            *sender,
                const char            *text,
                HearkenOptions        *options)
 {
@@ -975,6 +989,9 @@ turn_call_new (HearkenAssistant      *self,
 
   call->self = g_object_ref (self);
   call->invocation = invocation;
+  call->connection = g_object_ref (invocation ? g_dbus_method_invocation_get_connection (invocation)
+                                              : connection);
+  call->sender = g_strdup (invocation ? g_dbus_method_invocation_get_sender (invocation) : sender);
   call->text = g_strdup (text);
   call->options = *options;
   memset (options, 0, sizeof *options);
@@ -998,7 +1015,7 @@ handle_send (HearkenDBusAssistant1 *object,
       !turn_options (self, arg_id, arg_options, &options, &error))
     return return_error (invocation, error);
 
-  call = turn_call_new (self, invocation, arg_text, &options);
+  call = turn_call_new (self, invocation, NULL, NULL, arg_text, &options);
   call->id = g_strdup (arg_id);
   classify_turn (self, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1019,7 +1036,7 @@ handle_ask (HearkenDBusAssistant1 *object,
       !hearken_options_parse (arg_options, &options, &error))
     return return_error (invocation, error);
 
-  call = turn_call_new (self, invocation, arg_prompt, &options);
+  call = turn_call_new (self, invocation, NULL, NULL, arg_prompt, &options);
   call->ask_options = g_variant_ref (arg_options);
   classify_turn (self, call);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1421,6 +1438,8 @@ start_listening_done_cb (GObject      *source_object,
       return;
     }
   g_clear_handle_id (&self->listener_client_watch, g_bus_unwatch_name);
+  g_free (self->listener_client);
+  self->listener_client = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   self->listener_client_watch =
     g_bus_watch_name_on_connection (g_dbus_method_invocation_get_connection (invocation),
                                     g_dbus_method_invocation_get_sender (invocation),
@@ -1493,35 +1512,28 @@ listener_partial_cb (HearkenAssistant *self,
   hearken_dbus_assistant1_emit_partial (HEARKEN_DBUS_ASSISTANT1 (self), text);
 }
 
-static void
-push_to_talk_sent_cb (GObject      *source_object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source_object),
-                                                            result, &error);
-
-  if (!reply)
-    g_message ("Push-to-talk could not send what was said: %s", error->message);
-}
-
-/* Push-to-talk: what was said becomes a turn, exactly as if the user had
- * typed it; the Send goes through the bus to this very object, so the
- * turn is classified, queued and streamed like any other and the window
- * shows it. */
+/* Push-to-talk: what was said becomes a turn of the client that started
+ * listening, exactly as if it had sent the text: classified, queued,
+ * streamed and stored like any other, and cancelled if the client goes. */
 static void
 send_transcript (HearkenAssistant *self,
                  const char       *text)
 {
-  GDBusInterfaceSkeleton *skeleton = G_DBUS_INTERFACE_SKELETON (self);
-  GDBusConnection *bus = g_dbus_interface_skeleton_get_connection (skeleton);
+  GDBusConnection *bus = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self));
   const char *id = hearken_listener_get_conversation (self->listener);
+  /* the defaults, as for a Send without options */
+  g_auto(HearkenOptions) options = { 0 };
   g_autofree char *new_id = NULL;
   g_autoptr(GError) error = NULL;
+  TurnCall *call;
 
-  if (!bus)
+  if (!bus || !self->listener_client)
     return;
+  if (!check_message ("What was said", text, &error))
+    {
+      g_message ("Push-to-talk could not send what was said: %s", error->message);
+      return;
+    }
   if (!*id)
     {
       new_id = g_uuid_string_random ();
@@ -1533,13 +1545,9 @@ send_transcript (HearkenAssistant *self,
       hearken_listener_set_conversation (self->listener, new_id);
       id = new_id;
     }
-  g_dbus_connection_call (bus, g_dbus_connection_get_unique_name (bus),
-                          g_dbus_interface_skeleton_get_object_path (skeleton),
-                          "org.hearken.Assistant1", "Send",
-                          g_variant_new ("(ss@a{sv})", id, text,
-                                         g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
-                          G_VARIANT_TYPE ("(t)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                          push_to_talk_sent_cb, NULL);
+  call = turn_call_new (self, NULL, bus, self->listener_client, text, &options);
+  call->id = g_strdup (id);
+  classify_turn (self, call);
 }
 
 static void
@@ -1657,6 +1665,7 @@ hearken_assistant_dispose (GObject *object)
   g_clear_object (&self->actions);
 #ifdef HAVE_VOICE
   g_clear_handle_id (&self->listener_client_watch, g_bus_unwatch_name);
+  g_clear_pointer (&self->listener_client, g_free);
   g_clear_object (&self->listener);
 #endif
   g_clear_pointer (&self->predictions, g_hash_table_unref);
