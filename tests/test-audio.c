@@ -6,6 +6,7 @@
 
 #include "hk-check.h"
 #include "hk-rng.h"
+#include "hearken-audio-error.h"
 #include "hearken-audio-file.h"
 #include "hearken-capture.h"
 #include "hearken-resampler.h"
@@ -279,6 +280,75 @@ START_TEST(test_resampler_upsamples)
 }
 END_TEST
 
+/* A broken float file's NaN samples are silence, its infinite ones full
+ * scale, and neither wraps around to the other rail. */
+START_TEST(test_resampler_survives_nan_and_infinity)
+{
+    HearkenResampler *rs = hearken_resampler_new(16000, 16000);
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(gint16));
+    float in[1600];
+
+    for (gsize i = 0; i < G_N_ELEMENTS(in); i++)
+        in[i] = NAN;
+    hearken_resampler_process(rs, in, G_N_ELEMENTS(in), out);
+    ck_assert_uint_gt(out->len, 0);
+    for (guint i = 0; i < out->len; i++)
+        ck_assert_int_eq(g_array_index(out, gint16, i), 0);
+    hearken_resampler_free(rs);
+    g_array_unref(out);
+}
+END_TEST
+
+/* ------------------------------------------------------- audio files */
+
+/* A WAV header (16-bit mono) claiming rate, and a second of samples. */
+static char *
+write_wav_claiming(const char *name, guint32 rate)
+{
+    guint8 wav[44 + 32000] = { 0 };
+    char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
+
+    memcpy(wav, "RIFF", 4);
+    *(guint32 *) (wav + 4) = GUINT32_TO_LE(sizeof wav - 8);
+    memcpy(wav + 8, "WAVEfmt ", 8);
+    *(guint32 *) (wav + 16) = GUINT32_TO_LE(16);
+    *(guint16 *) (wav + 20) = GUINT16_TO_LE(1);
+    *(guint16 *) (wav + 22) = GUINT16_TO_LE(1);
+    *(guint32 *) (wav + 24) = GUINT32_TO_LE(rate);
+    *(guint32 *) (wav + 28) = GUINT32_TO_LE(rate * 2);
+    *(guint16 *) (wav + 32) = GUINT16_TO_LE(2);
+    *(guint16 *) (wav + 34) = GUINT16_TO_LE(16);
+    memcpy(wav + 36, "data", 4);
+    *(guint32 *) (wav + 40) = GUINT32_TO_LE(32000);
+    ck_assert(g_file_set_contents(path, (const char *) wav, sizeof wav, NULL));
+    return path;
+}
+
+/* The resampler's filter grows with the rate: a header claiming 2 GHz
+ * would take gigabytes before any audio is read. */
+START_TEST(test_file_claiming_a_huge_rate_is_refused)
+{
+    char *path = write_wav_claiming("hearken-test-huge-rate.wav", 2000000000u);
+    GError *error = NULL;
+    HearkenAudioFile *file = hearken_audio_file_open(path, 600.0, &error);
+
+    ck_assert_ptr_null(file);
+    ck_assert(g_error_matches(error, HEARKEN_AUDIO_ERROR, HEARKEN_AUDIO_ERROR_BAD_FILE));
+    ck_assert_msg(strstr(error->message, "sample rate"), "%s", error->message);
+    g_error_free(error);
+    g_unlink(path);
+    g_free(path);
+
+    /* a real recorder's rate opens */
+    path = write_wav_claiming("hearken-test-48k.wav", 48000);
+    file = hearken_audio_file_open(path, 600.0, &error);
+    ck_assert_msg(file != NULL, "%s", error ? error->message : "");
+    hearken_audio_file_free(file);
+    g_unlink(path);
+    g_free(path);
+}
+END_TEST
+
 /* ------------------------------------------------- capture from a file */
 
 typedef struct {
@@ -406,6 +476,8 @@ audio_suite(void)
     tcase_add_test(resampler, test_resampler_removes_what_would_alias);
     tcase_add_test(resampler, test_resampler_pieces_do_not_matter);
     tcase_add_test(resampler, test_resampler_upsamples);
+    tcase_add_test(resampler, test_resampler_survives_nan_and_infinity);
+    tcase_add_test(resampler, test_file_claiming_a_huge_rate_is_refused);
     tcase_add_test(capture, test_capture_file_plays_in_real_time);
     tcase_add_test(capture, test_capture_missing_file_fails);
     suite_add_tcase(s, ring);

@@ -1,6 +1,7 @@
 /* hearkend's settings: GSettings values, live changes and the environment
  * overrides.  Runs on the memory backend with the schema compiled in the
  * build tree (GSETTINGS_SCHEMA_DIR, GSETTINGS_BACKEND from meson). */
+#include <math.h>
 #include <string.h>
 
 #include "daemon/hk-glib-check.h"
@@ -126,6 +127,42 @@ START_TEST(test_bad_overrides_are_refused)
 }
 END_TEST
 
+/* GSettings' range check lets NaN through (every comparison with it is
+ * false): the default stands in for it. */
+START_TEST(test_nan_values_read_as_the_default)
+{
+    HearkenSettings *settings = new_settings();
+    GSettings *raw = g_settings_new("org.hearken.Hearken");
+
+    ck_assert(g_settings_set_double(raw, "temperature", NAN));
+    ck_assert(g_settings_set_double(raw, "top-p", NAN));
+    ck_assert(g_settings_set_double(raw, "intent-threshold", NAN));
+    ck_assert_double_eq_tol(hearken_settings_get_temperature(settings), 0.7, 1e-9);
+    ck_assert_double_eq_tol(hearken_settings_get_top_p(settings), 0.95, 1e-9);
+    ck_assert_double_eq_tol(hearken_settings_get_intent_threshold(settings), 0.6, 1e-9);
+    g_settings_reset(raw, "temperature");
+    g_settings_reset(raw, "top-p");
+    g_settings_reset(raw, "intent-threshold");
+    g_object_unref(raw);
+    g_object_unref(settings);
+}
+END_TEST
+
+/* The model becomes the Model property, a D-Bus string. */
+START_TEST(test_model_override_must_be_utf8)
+{
+    GError *error = NULL;
+
+    g_setenv("HEARKEN_MODEL", "/tmp/mod\xff" "el.gguf", TRUE);
+    ck_assert_ptr_null(hearken_settings_new(&error));
+    hk_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(error->message, "not valid UTF-8") &&
+                  g_utf8_validate(error->message, -1, NULL), "%s", error->message);
+    g_clear_error(&error);
+    g_unsetenv("HEARKEN_MODEL");
+}
+END_TEST
+
 START_TEST(test_missing_schema_is_an_error_not_an_abort)
 {
     GError *error = NULL;
@@ -151,6 +188,8 @@ settings_suite(void)
     tcase_add_test(tc, test_changes_are_notified_without_restart);
     tcase_add_test(tc, test_environment_overrides_the_setting);
     tcase_add_test(tc, test_bad_overrides_are_refused);
+    tcase_add_test(tc, test_nan_values_read_as_the_default);
+    tcase_add_test(tc, test_model_override_must_be_utf8);
     tcase_add_test(tc, test_missing_schema_is_an_error_not_an_abort);
     suite_add_tcase(s, tc);
     return s;

@@ -12,6 +12,10 @@
 
 /* Frames read from the file at a time (a tenth of a second at 48 kHz). */
 #define CHUNK_FRAMES 4800
+/* The highest rate recorders use (DXD, 768 kHz).  The resampler's filter
+ * grows with the rate: a header claiming 2 GHz would have it take
+ * gigabytes before any audio is read (found by tests/fuzz/fuzz-audio). */
+#define MAX_RATE 768000
 
 struct _HearkenAudioFile
 {
@@ -52,6 +56,13 @@ check_info (HearkenAudioFile  *self,
     {
       g_set_error (error, HEARKEN_AUDIO_ERROR, HEARKEN_AUDIO_ERROR_BAD_FILE,
                    "%s has no sample rate or no channels: it is broken", self->path);
+      return FALSE;
+    }
+  if (self->info.samplerate > MAX_RATE)
+    {
+      g_set_error (error, HEARKEN_AUDIO_ERROR, HEARKEN_AUDIO_ERROR_BAD_FILE,
+                   "%s claims a sample rate of %d Hz, above the %d Hz of any recorder: "
+                   "it is broken", self->path, self->info.samplerate, MAX_RATE);
       return FALSE;
     }
   seconds = hearken_audio_file_get_duration (self);

@@ -101,7 +101,11 @@ hearken_resampler_free (HearkenResampler *self)
 static gint16
 to_s16 (double v)
 {
-  return (gint16) CLAMP (lrint (v), -32768, 32767);
+  /* a broken float file's NaN is silence; clamped before rounding, an
+   * infinite sample is full scale, not whatever lrint makes of it */
+  if (isnan (v))
+    return 0;
+  return (gint16) lrint (CLAMP (v, -32768.0, 32767.0));
 }
 
 /* The output sample centred at self->pos: the kernel over its neighbours. */

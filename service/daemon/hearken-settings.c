@@ -2,6 +2,7 @@
 #include "hearken-settings.h"
 
 #include <gio/gio.h>
+#include <math.h>
 
 #define SCHEMA_ID "org.hearken.Hearken"
 
@@ -168,6 +169,17 @@ read_overrides (HearkenSettings  *self,
   const char *backend = g_getenv ("HEARKEN_BACKEND");
   const char *device = g_getenv ("HEARKEN_VULKAN_DEVICE");
 
+  /* The model becomes the Model property, a D-Bus string, which must be
+   * UTF-8 (found by tests/fuzz/fuzz-settings). */
+  if (model && *model && !g_utf8_validate (model, -1, NULL))
+    {
+      g_autofree char *shown = g_utf8_make_valid (model, -1);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "HEARKEN_MODEL=%s: the path is not valid UTF-8; rename the file "
+                   "or name it through a link", shown);
+      return FALSE;
+    }
   /* A file named relative to where hearkend was started by hand. */
   if (model && *model)
     self->model_override = g_file_test (model, G_FILE_TEST_EXISTS)
@@ -179,8 +191,10 @@ read_overrides (HearkenSettings  *self,
       if (!g_str_equal (backend, "auto") && !g_str_equal (backend, "vulkan") &&
           !g_str_equal (backend, "cpu"))
         {
+          g_autofree char *shown = g_utf8_make_valid (backend, -1);
+
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "HEARKEN_BACKEND=%s: expected auto, vulkan or cpu", backend);
+                       "HEARKEN_BACKEND=%s: expected auto, vulkan or cpu", shown);
           return FALSE;
         }
       self->backend_override = g_strdup (backend);
@@ -192,9 +206,11 @@ read_overrides (HearkenSettings  *self,
 
       if (!g_ascii_string_to_signed (device, 10, -1, 63, &index, NULL))
         {
+          g_autofree char *shown = g_utf8_make_valid (device, -1);
+
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                        "HEARKEN_VULKAN_DEVICE=%s: expected a device index from 0 to 63, "
-                       "or -1 for the best device", device);
+                       "or -1 for the best device", shown);
           return FALSE;
         }
       self->vulkan_device_overridden = TRUE;
@@ -301,12 +317,28 @@ hearken_settings_get_vulkan_device (HearkenSettings *self)
   return g_settings_get_int (self->settings, "vulkan-device");
 }
 
+/* GSettings' range check lets NaN through, every comparison with it being
+ * false, and a keyfile may say "nan" (found by tests/fuzz/fuzz-settings):
+ * the default stands in for it. */
+static double
+get_finite_double (HearkenSettings *self,
+                   const char      *key)
+{
+  double value = g_settings_get_double (self->settings, key);
+  g_autoptr(GVariant) fallback = NULL;
+
+  if (isfinite (value))
+    return value;
+  fallback = g_settings_get_default_value (self->settings, key);
+  return g_variant_get_double (fallback);
+}
+
 double
 hearken_settings_get_temperature (HearkenSettings *self)
 {
   g_return_val_if_fail (HEARKEN_IS_SETTINGS (self), 0);
 
-  return g_settings_get_double (self->settings, "temperature");
+  return get_finite_double (self, "temperature");
 }
 
 double
@@ -314,7 +346,7 @@ hearken_settings_get_top_p (HearkenSettings *self)
 {
   g_return_val_if_fail (HEARKEN_IS_SETTINGS (self), 1);
 
-  return g_settings_get_double (self->settings, "top-p");
+  return get_finite_double (self, "top-p");
 }
 
 guint
@@ -371,5 +403,5 @@ hearken_settings_get_intent_threshold (HearkenSettings *self)
 {
   g_return_val_if_fail (HEARKEN_IS_SETTINGS (self), 1);
 
-  return g_settings_get_double (self->settings, "intent-threshold");
+  return get_finite_double (self, "intent-threshold");
 }
