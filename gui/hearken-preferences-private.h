@@ -17,6 +17,10 @@ struct _HearkenPreferences
   /* Paths of the installed models, in the order of model_names. */
   GPtrArray             *model_paths;
   gboolean               filling_models;
+  /* input-device values of the microphones, in the order of
+   * microphone_names: "" (the default) first. */
+  GPtrArray             *microphones;
+  gboolean               filling_microphones;
 
   AdwComboRow           *model_row;
   GtkStringList         *model_names;
@@ -29,7 +33,8 @@ struct _HearkenPreferences
   GtkSpinButton         *max_tokens_spin;
   GtkSpinButton         *context_length_spin;
   AdwEntryRow           *system_prompt_row;
-  AdwEntryRow           *input_device_row;
+  AdwComboRow           *microphone_row;
+  GtkStringList         *microphone_names;
   AdwEntryRow           *shortcut_row;
   GtkSwitch             *keep_history_switch;
   GtkWidget             *forget_button;

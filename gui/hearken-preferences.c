@@ -194,6 +194,100 @@ choose_file_clicked_cb (HearkenPreferences *self)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* -------------------------------------------------------- microphones */
+
+static void
+select_microphone (HearkenPreferences *self)
+{
+  g_autofree char *chosen = g_settings_get_string (self->settings, "input-device");
+  guint index;
+
+  if (g_ptr_array_find_with_equal_func (self->microphones, chosen, g_str_equal, &index))
+    {
+      self->filling_microphones = TRUE;
+      adw_combo_row_set_selected (self->microphone_row, index);
+      self->filling_microphones = FALSE;
+    }
+}
+
+static void
+add_microphone (HearkenPreferences *self,
+                const char         *value,
+                const char         *label)
+{
+  g_ptr_array_add (self->microphones, g_strdup (value));
+  gtk_string_list_append (self->microphone_names, label);
+}
+
+/* The default first, the ones the service hears, and the chosen one even
+ * when it is unplugged: choosing it again must not need it plugged in. */
+static void
+fill_microphones (HearkenPreferences *self,
+                  const char * const *names)
+{
+  g_autofree char *chosen = g_settings_get_string (self->settings, "input-device");
+
+  self->filling_microphones = TRUE;
+  g_ptr_array_set_size (self->microphones, 0);
+  gtk_string_list_splice (self->microphone_names, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->microphone_names)), NULL);
+  add_microphone (self, "", _("Default"));
+  for (gsize i = 0; names && names[i]; i++)
+    add_microphone (self, names[i], names[i]);
+  if (*chosen && !(names && g_strv_contains (names, chosen)))
+    {
+      g_autofree char *label = g_strdup_printf (_("%s (not connected)"), chosen);
+
+      add_microphone (self, chosen, label);
+    }
+  self->filling_microphones = FALSE;
+  select_microphone (self);
+}
+
+static void
+list_audio_devices_done_cb (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  HearkenPreferences *self = user_data;
+  g_auto(GStrv) names = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!hearken_dbus_assistant1_call_list_audio_devices_finish (HEARKEN_DBUS_ASSISTANT1 (source),
+                                                               &names, result, &error))
+    {
+      if (is_cancelled (error))
+        return;
+      /* built without voice input, or no audio system: nothing to choose */
+      g_debug ("No microphones listed: %s", error->message);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->microphone_row), FALSE);
+    }
+  fill_microphones (self, (const char * const *) names);
+}
+
+static void
+refresh_microphones (HearkenPreferences *self)
+{
+  fill_microphones (self, NULL);
+  if (!self->proxy)
+    {
+      gtk_widget_set_sensitive (GTK_WIDGET (self->microphone_row), FALSE);
+      return;
+    }
+  hearken_dbus_assistant1_call_list_audio_devices (self->proxy, self->cancellable,
+                                                   list_audio_devices_done_cb, self);
+}
+
+static void
+microphone_selected_cb (HearkenPreferences *self)
+{
+  guint selected = adw_combo_row_get_selected (self->microphone_row);
+
+  if (self->filling_microphones || selected >= self->microphones->len)
+    return;
+  g_settings_set_string (self->settings, "input-device", self->microphones->pdata[selected]);
+}
+
 /* ----------------------------------------------------------- forget */
 
 static void
@@ -258,7 +352,6 @@ bind_settings (HearkenPreferences *self)
   g_settings_bind (s, "max-tokens", self->max_tokens_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "context-length", self->context_length_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "system-prompt", self->system_prompt_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (s, "input-device", self->input_device_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "push-to-talk-shortcut", self->shortcut_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (s, "keep-history", self->keep_history_switch, "active", G_SETTINGS_BIND_DEFAULT);
 }
@@ -284,6 +377,7 @@ hearken_preferences_finalize (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
   g_ptr_array_unref (self->model_paths);
+  g_ptr_array_unref (self->microphones);
   G_OBJECT_CLASS (hearken_preferences_parent_class)->finalize (object);
 }
 
@@ -309,7 +403,8 @@ hearken_preferences_class_init (HearkenPreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, max_tokens_spin);
   gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, context_length_spin);
   gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, system_prompt_row);
-  gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, input_device_row);
+  gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, microphone_row);
+  gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, microphone_names);
   gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, shortcut_row);
   gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, keep_history_switch);
   gtk_widget_class_bind_template_child (widget_class, HearkenPreferences, forget_button);
@@ -325,8 +420,13 @@ hearken_preferences_init (HearkenPreferences *self)
   self->settings = g_settings_new ("org.hearken.Hearken");
   self->cancellable = g_cancellable_new ();
   self->model_paths = g_ptr_array_new_with_free_func (g_free);
+  self->microphones = g_ptr_array_new_with_free_func (g_free);
   bind_settings (self);
   g_signal_connect_object (self->model_row, "notify::selected", G_CALLBACK (model_selected_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->microphone_row, "notify::selected",
+                           G_CALLBACK (microphone_selected_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::input-device", G_CALLBACK (select_microphone),
                            self, G_CONNECT_SWAPPED);
 }
 
@@ -353,5 +453,6 @@ hearken_preferences_new (GtkWindow             *parent,
   gtk_widget_set_visible (self->download_group, hearken_catalog_list_get_n_models (self->catalog) > 0);
   gtk_widget_set_sensitive (self->forget_button, proxy != NULL);
   refresh_models (self);
+  refresh_microphones (self);
   return self;
 }

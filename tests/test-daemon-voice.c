@@ -48,6 +48,36 @@ setup(void)
     hk_daemon_start(d, env);
 }
 
+/* A home whose ALSA configuration has one microphone, a null device that
+ * records silence: the capture path of a machine with a sound card. */
+static void
+setup_with_null_microphone(void)
+{
+    static const char asoundrc[] =
+        "pcm.hearken_test_mic {\n"
+        "    type null\n"
+        "    hint { show on description \"Hearken test microphone\" }\n"
+        "}\n";
+    char *home, *path, *home_env;
+    GError *error = NULL;
+
+    d = hk_daemon_new();
+    home = g_build_filename(d->tmpdir, "home", NULL);
+    path = g_build_filename(home, ".asoundrc", NULL);
+    ck_assert_int_eq(g_mkdir_with_parents(home, 0700), 0);
+    g_file_set_contents(path, asoundrc, -1, &error);
+    hk_assert_no_error(error);
+    home_env = g_strconcat("HOME=", home, NULL);
+    {
+        const char *env[] = { voice_env, home_env, NULL };
+
+        hk_daemon_start(d, env);
+    }
+    g_free(home_env);
+    g_free(path);
+    g_free(home);
+}
+
 static void
 teardown(void)
 {
@@ -390,6 +420,52 @@ START_TEST(test_listening_without_microphone)
 }
 END_TEST
 
+/* The microphone of the home's ALSA configuration is listed (hearkend's
+ * sandbox lets ALSA read it), listened to, and silence is heard. */
+START_TEST(test_microphones_are_listed_and_heard)
+{
+    GVariant *reply = hk_daemon_call_ok(d, "ListAudioDevices", NULL);
+    GVariant *options = g_variant_new_parsed("({'device': <'hearken_test_mic'>},)");
+    const char **names = NULL;
+    const char *text;
+    GError *error = NULL;
+
+    g_variant_get(reply, "(^a&s)", &names);
+    ck_assert_msg(names[0] && g_str_equal(names[0], "hearken_test_mic") && !names[1],
+                  "devices: %s", g_variant_print(reply, FALSE));
+    g_free(names);
+    g_variant_unref(reply);
+    {
+        char *ctl = hk_built_cli("hearkenctl");
+        const char *microphones[] = { ctl, "microphones", "--json", NULL };
+        hk_run_result run = hk_run(microphones);
+
+        ck_assert_msg(run.status == 0, "hearkenctl microphones: %s", run.err);
+        ck_assert_msg(strstr(run.out, "\"microphones\"") && strstr(run.out, "\"hearken_test_mic\""),
+                      "hearkenctl microphones printed “%s”", run.out);
+        hk_run_result_clear(&run);
+        g_free(ctl);
+    }
+
+    g_variant_unref(hk_daemon_call_ok(d, "StartListening", options));
+    g_usleep(G_USEC_PER_SEC / 2);
+    /* still listening: StopListening would be refused otherwise */
+    reply = hk_daemon_call_ok(d, "StopListening", NULL);
+    g_variant_get(reply, "(&s)", &text);
+    ck_assert_str_eq(text, "");
+    g_variant_unref(reply);
+
+    /* a microphone that is not there is named with the ones that are */
+    ck_assert_ptr_null(hk_daemon_call(d, "StartListening",
+                                      g_variant_new_parsed("({'device': <'USB headset'>},)"),
+                                      &error));
+    hk_assert_dbus_error(error, E_NO_DEVICE);
+    ck_assert_msg(strstr(error->message, "hearken_test_mic"), "%s", error->message);
+    g_clear_error(&error);
+    assert_still_up();
+}
+END_TEST
+
 typedef struct {
     gboolean started, ended, transcribed;
     guint levels, partials;
@@ -623,6 +699,14 @@ voice_suite(void)
     tcase_add_test(listening, test_hearkenctl_transcribe_and_listen);
     suite_add_tcase(s, files);
     suite_add_tcase(s, listening);
+    {
+        TCase *microphone = tcase_create("microphone");
+
+        tcase_add_checked_fixture(microphone, setup_with_null_microphone, teardown);
+        tcase_set_timeout(microphone, 600);
+        tcase_add_test(microphone, test_microphones_are_listed_and_heard);
+        suite_add_tcase(s, microphone);
+    }
     if (hk_test_shared_dir()) {
         TCase *push = tcase_create("push-to-talk");
 

@@ -78,8 +78,23 @@ built_intent_model (void)
   return NULL;
 }
 
+/* A home for hearkend whose ALSA configuration has one microphone (a null
+ * device); HOME=… for its environment. */
+static char *
+home_with_a_microphone (void)
+{
+  g_autofree char *home = g_build_filename (d->tmpdir, "home", NULL);
+  g_autofree char *asoundrc = g_build_filename (home, ".asoundrc", NULL);
+
+  ck_assert_int_eq (g_mkdir_with_parents (home, 0700), 0);
+  ck_assert (g_file_set_contents (asoundrc, "pcm.hearken_test_mic { type null\n"
+                                  "  hint { show on description \"Test microphone\" } }\n",
+                                  -1, NULL));
+  return g_strconcat ("HOME=", home, NULL);
+}
+
 static void
-start_daemon (void)
+start_daemon_with (const char *extra_env)
 {
   g_autofree char *path = g_build_filename (hk_test_shared_dir (), "models",
                                             "llama-2-tiny-random.gguf", NULL);
@@ -88,9 +103,15 @@ start_daemon (void)
   g_autofree char *env_intents = g_strconcat ("HEARKEN_INTENT_MODEL=", intents ? intents : "/nonexistent", NULL);
   /* an intent that acts (lock the screen, change the volume) only says
    * what it would do */
-  const char *env[] = { env_model, env_intents, "HEARKEN_ACTIONS_DRY_RUN=1", NULL };
+  const char *env[] = { env_model, env_intents, "HEARKEN_ACTIONS_DRY_RUN=1", extra_env, NULL };
 
   hk_daemon_start (d, env);
+}
+
+static void
+start_daemon (void)
+{
+  start_daemon_with (NULL);
 }
 
 static void
@@ -423,13 +444,23 @@ START_TEST (test_reply_shows_and_thumbs_up_is_recorded)
 }
 END_TEST
 
+static gboolean
+has_two_microphones (gpointer preferences)
+{
+  HearkenPreferences *self = preferences;
+
+  return g_list_model_get_n_items (G_LIST_MODEL (self->microphone_names)) == 2;
+}
+
 START_TEST (test_preferences_write_gsettings)
 {
   g_autoptr(GSettings) settings = g_settings_new ("org.hearken.Hearken");
   g_autofree char *backend = NULL;
+  g_autofree char *home_env = home_with_a_microphone ();
+  g_autofree char *microphone = NULL;
   HearkenPreferences *preferences;
 
-  start_daemon ();
+  start_daemon_with (home_env);
   open_window ();
   wait_for_page ("empty");
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "app.preferences", NULL));
@@ -443,9 +474,19 @@ START_TEST (test_preferences_write_gsettings)
   backend = g_settings_get_string (settings, "backend");
   ck_assert_str_eq (backend, "cpu");
 
+  /* the microphones the service hears, after the default */
+  wait_until (has_two_microphones, preferences, "the service's microphones");
+  ck_assert_str_eq (gtk_string_list_get_string (preferences->microphone_names, 0), "Default");
+  ck_assert_str_eq (gtk_string_list_get_string (preferences->microphone_names, 1), "hearken_test_mic");
+  adw_combo_row_set_selected (preferences->microphone_row, 1);
+  microphone = g_settings_get_string (settings, "input-device");
+  ck_assert_str_eq (microphone, "hearken_test_mic");
+
   /* and the other way: a setting changed elsewhere shows */
   g_settings_set_uint (settings, "max-tokens", 300);
   ck_assert_double_eq_tol (gtk_spin_button_get_value (preferences->max_tokens_spin), 300, 1e-9);
+  g_settings_set_string (settings, "input-device", "");
+  ck_assert_uint_eq (adw_combo_row_get_selected (preferences->microphone_row), 0);
   save_window_screenshot (GTK_WINDOW (preferences), "gui-preferences.png");
   gtk_window_destroy (GTK_WINDOW (preferences));
 }

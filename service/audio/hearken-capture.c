@@ -69,16 +69,20 @@ wait_or_stop (HearkenCapture *self)
   return stopping;
 }
 
-/* What is in the ring, converted and handed on; TRUE when there was some. */
+/* What is in the ring now, converted and handed on; TRUE when there was
+ * some.  Only what was there on entry: a source faster than the
+ * recogniser (a loaded machine, a device without a clock) would otherwise
+ * keep the worker here, deaf to hearken_capture_stop(). */
 static gboolean
 drain_ring (HearkenCapture *self,
             GArray         *out)
 {
   gint16 raw[1024];
   float in[G_N_ELEMENTS (raw)];
-  gsize n, total = 0;
+  gsize n, total = 0, waiting = hearken_ring_available (self->ring);
 
-  while ((n = hearken_ring_read (self->ring, raw, G_N_ELEMENTS (raw))) > 0)
+  while (total < waiting &&
+         (n = hearken_ring_read (self->ring, raw, MIN (G_N_ELEMENTS (raw), waiting - total))) > 0)
     {
       for (gsize i = 0; i < n; i++)
         in[i] = raw[i];

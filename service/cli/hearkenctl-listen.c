@@ -10,6 +10,7 @@
 #include "hearkenctl.h"
 
 #define LISTEN_USAGE N_("listen [--dictation] [--silence MS] [--continuous] [--file FILE]")
+#define MICROPHONES_USAGE "microphones"
 
 typedef struct {
   HkctlContext *ctx;
@@ -248,4 +249,39 @@ hkctl_listen (HkctlContext  *ctx,
   g_main_loop_unref (self.loop);
   g_string_free (self.printed, TRUE);
   return self.status;
+}
+
+int
+hkctl_microphones (HkctlContext  *ctx,
+                   int            argc,
+                   char         **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree const char **names = NULL;
+
+  if (!hkctl_parse (&argc, &argv, NULL, MICROPHONES_USAGE, 0, 0))
+    return HKCTL_EXIT_USAGE;
+  if (!(reply = hkctl_call (ctx, "ListAudioDevices", NULL, G_VARIANT_TYPE ("(as)"), &error)))
+    return hkctl_fail (error);
+  g_variant_get (reply, "(^a&s)", &names);
+  if (ctx->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "microphones");
+      json_builder_begin_array (builder);
+      for (gsize i = 0; names[i]; i++)
+        json_builder_add_string_value (builder, names[i]);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      hkctl_print_json (json_builder_get_root (builder));
+      return HKCTL_EXIT_OK;
+    }
+  if (!names[0])
+    g_print ("%s\n", _("No microphone: connect one, or check that the audio system sees it."));
+  for (gsize i = 0; names[i]; i++)
+    g_print ("%s\n", names[i]);
+  return HKCTL_EXIT_OK;
 }

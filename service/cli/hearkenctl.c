@@ -23,6 +23,7 @@ static const HkctlCommand commands[] = {
   { "classify", N_("TEXT"), N_("the intents of a text, most probable first"), hkctl_classify },
   { "transcribe", N_("FILE.wav"), N_("the text spoken in a recording"), hkctl_transcribe },
   { "listen", N_("[--dictation] [--continuous] [--file FILE]"), N_("what the microphone hears, as it comes"), hkctl_listen },
+  { "microphones", "", N_("the microphones the service hears, by the names input-device takes"), hkctl_microphones },
   { "feedback", N_("TURN up|down [--intent NAME] [--comment TEXT]"), N_("rate an answer"), hkctl_feedback },
   { "status", "", N_("the service's version, backend, model and state"), hkctl_status },
   { "models", "", N_("the models found on this machine"), hkctl_models },

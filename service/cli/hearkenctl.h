@@ -73,6 +73,7 @@ int hkctl_model      (HkctlContext *ctx, int argc, char **argv);
 int hkctl_history    (HkctlContext *ctx, int argc, char **argv);
 int hkctl_forget     (HkctlContext *ctx, int argc, char **argv);
 int hkctl_intents    (HkctlContext *ctx, int argc, char **argv);
+int hkctl_microphones (HkctlContext *ctx, int argc, char **argv);
 
 /* model pull, in hearkenctl-pull.c */
 int hkctl_model_pull (HkctlContext *ctx, const char *name_or_url);

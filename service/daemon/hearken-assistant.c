@@ -1369,6 +1369,33 @@ handle_transcribe_file (HearkenDBusAssistant1 *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static void
+list_audio_devices_done_cb (GObject      *source_object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = hearken_listener_list_devices_finish (HEARKEN_LISTENER (source_object),
+                                                             result, &error);
+
+  if (!names)
+    return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(^as)", names));
+}
+
+static gboolean
+handle_list_audio_devices (HearkenDBusAssistant1 *object,
+                           GDBusMethodInvocation *invocation)
+{
+  HearkenAssistant *self = HEARKEN_ASSISTANT (object);
+
+  hearken_listener_list_devices_async (self->listener, list_audio_devices_done_cb, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 handle_transcribe_fd (HearkenDBusAssistant1 *object,
                       GDBusMethodInvocation *invocation,
@@ -1596,6 +1623,15 @@ handle_transcribe_fd (HearkenDBusAssistant1 *object,
 }
 
 static gboolean
+handle_list_audio_devices (HearkenDBusAssistant1 *object,
+                           GDBusMethodInvocation *invocation)
+{
+  return return_not_available (invocation,
+                               "ListAudioDevices is not available: this hearkend was built "
+                               "without voice input (PortAudio, PocketSphinx, libsndfile)");
+}
+
+static gboolean
 handle_start_listening (HearkenDBusAssistant1 *object,
                         GDBusMethodInvocation *invocation,
                         GVariant              *arg_options)
@@ -1643,6 +1679,7 @@ hearken_assistant_iface_init (HearkenDBusAssistant1Iface *iface)
   iface->handle_intent_corrections = handle_intent_corrections;
   iface->handle_transcribe_file = handle_transcribe_file;
   iface->handle_transcribe_fd = handle_transcribe_fd;
+  iface->handle_list_audio_devices = handle_list_audio_devices;
   iface->handle_start_listening = handle_start_listening;
   iface->handle_stop_listening = handle_stop_listening;
 }

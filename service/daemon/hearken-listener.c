@@ -284,6 +284,46 @@ hearken_listener_transcribe_file_finish (HearkenListener  *self,
   return TRUE;
 }
 
+/* ---------------------------------------------------------- devices */
+
+static void
+list_devices_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GStrv names = hearken_capture_list_devices (&error);
+
+  if (!names)
+    g_task_return_error (task, to_hearken_error (error));
+  else
+    g_task_return_pointer (task, names, (GDestroyNotify) g_strfreev);
+}
+
+void
+hearken_listener_list_devices_async (HearkenListener     *self,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_return_if_fail (HEARKEN_IS_LISTENER (self));
+
+  g_task_set_source_tag (task, hearken_listener_list_devices_async);
+  g_task_run_in_thread (task, list_devices_thread);
+}
+
+GStrv
+hearken_listener_list_devices_finish (HearkenListener  *self,
+                                      GAsyncResult     *result,
+                                      GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* ------------------------------------------- events to the main context */
 
 typedef enum { EVENT_LEVEL, EVENT_PARTIAL, EVENT_TRANSCRIPT, EVENT_ENDED } EventKind;

@@ -39,6 +39,16 @@ gboolean         hearken_listener_transcribe_file_finish  (HearkenListener      
                                                            double               *ret_confidence,
                                                            GError              **error);
 
+/* The names of the microphones the audio system sees (PortAudio's input
+ * devices), for the input-device setting; probing the audio system takes
+ * a moment, so on a thread. */
+void             hearken_listener_list_devices_async      (HearkenListener      *self,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+GStrv            hearken_listener_list_devices_finish     (HearkenListener      *self,
+                                                           GAsyncResult         *result,
+                                                           GError              **error);
+
 /* options: mode s ("command", the default, or "dictation"), silence_ms u
  * (the pause that ends an utterance), device s (else the input-device
  * setting), push_to_talk b, conversation s (where push-to-talk sends),

@@ -111,6 +111,21 @@ allow_settings (GArray *rules)
     allow_made (rules, config, "glib-2.0/settings", HEARKEN_ACCESS_READ | HEARKEN_ACCESS_WRITE);
 }
 
+/* The audio system's own configuration, which its libraries read in the
+ * process that records: ALSA's, PulseAudio's (and its cookie) and
+ * PipeWire's. */
+static void
+allow_audio_settings (GArray *rules)
+{
+  const char *home = g_get_home_dir ();
+  const char *config = g_get_user_config_dir ();
+
+  allow_under (rules, home, ".asoundrc", HEARKEN_ACCESS_READ);
+  allow_under (rules, home, ".pulse-cookie", HEARKEN_ACCESS_READ);
+  allow_under (rules, config, "pulse", HEARKEN_ACCESS_READ);
+  allow_under (rules, config, "pipewire", HEARKEN_ACCESS_READ);
+}
+
 static void
 allow_named_by_environment (GArray *rules)
 {
@@ -140,6 +155,7 @@ hearken_sandbox_rules (void)
   allow_system (rules);
   allow_data_folders (rules);
   allow_settings (rules);
+  allow_audio_settings (rules);
   allow_named_by_environment (rules);
   allow (rules, LOCALEDIR, HEARKEN_ACCESS_READ);
   allow (rules, g_get_home_dir (), HEARKEN_ACCESS_LIST);
