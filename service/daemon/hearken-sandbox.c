@@ -146,6 +146,19 @@ allow_named_by_environment (GArray *rules)
     }
 }
 
+/* The GPU drivers' shader caches: without them, each start compiles the
+ * shaders again.  Mesa's (both its layouts) and NVIDIA's. */
+static void
+allow_shader_caches (GArray *rules)
+{
+  static const char *const in_cache[] = { "mesa_shader_cache", "mesa_shader_cache_db", "nvidia" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (in_cache); i++)
+    allow_under (rules, g_get_user_cache_dir (), in_cache[i],
+                 HEARKEN_ACCESS_READ | HEARKEN_ACCESS_WRITE);
+  allow_under (rules, g_get_home_dir (), ".nv", HEARKEN_ACCESS_READ | HEARKEN_ACCESS_WRITE);
+}
+
 GArray *
 hearken_sandbox_rules (void)
 {
@@ -161,9 +174,7 @@ hearken_sandbox_rules (void)
   allow (rules, g_get_home_dir (), HEARKEN_ACCESS_LIST);
   allow_made (rules, g_get_user_data_dir (), "hearken", HEARKEN_ACCESS_READ | HEARKEN_ACCESS_WRITE);
   allow_made (rules, g_get_user_cache_dir (), "hearken", HEARKEN_ACCESS_READ | HEARKEN_ACCESS_WRITE);
-  /* Mesa's shader cache: without it, each start compiles again */
-  allow_under (rules, g_get_user_cache_dir (), "mesa_shader_cache",
-               HEARKEN_ACCESS_READ | HEARKEN_ACCESS_WRITE);
+  allow_shader_caches (rules);
   return rules;
 }
 

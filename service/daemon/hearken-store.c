@@ -444,8 +444,11 @@ connection_open (Connection  *c,
   sqlite3_busy_timeout (c->db, BUSY_TIMEOUT_MS);
 
   /* secure_delete: ForgetAll overwrites the forgotten text instead of
-   * leaving it in free pages. */
-  if ((rc = connection_exec (c, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", error)) != SQLITE_OK ||
+   * leaving it in free pages.  temp_store: hearkend's sandbox has no
+   * temporary folder, so SQLite's sorts and temporary tables stay in
+   * memory (the history is small). */
+  if ((rc = connection_exec (c, "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; "
+                                "PRAGMA temp_store = MEMORY", error)) != SQLITE_OK ||
       (path && (rc = connection_exec (c, "PRAGMA journal_mode = WAL", error)) != SQLITE_OK) ||
       (path && (rc = check_integrity (c, error)) != SQLITE_OK) ||
       (rc = migrate (c, error)) != SQLITE_OK)
