@@ -376,6 +376,74 @@ START_TEST(test_search_finds_files_in_home)
 }
 END_TEST
 
+/* ---------------------------------------------------------- media players */
+
+/* A stand-in MPRIS player: a bus name of its own and a PlaybackStatus. */
+static const char player_xml[] =
+    "<node><interface name='org.mpris.MediaPlayer2.Player'>"
+    "<property name='PlaybackStatus' type='s' access='read'/>"
+    "</interface></node>";
+
+static GVariant *
+player_get_property(GDBusConnection *connection, const char *sender, const char *path,
+                    const char *interface, const char *property, GError **error,
+                    gpointer status)
+{
+    return g_variant_new_string(status);
+}
+
+static GDBusConnection *
+start_player(const char *name, const char *status)
+{
+    static const GDBusInterfaceVTable vtable = { NULL, player_get_property, NULL, { 0 } };
+    GDBusNodeInfo *node = g_dbus_node_info_new_for_xml(player_xml, NULL);
+    char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+    GError *error = NULL;
+    GDBusConnection *connection = g_dbus_connection_new_for_address_sync(
+        address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+    GVariant *reply;
+
+    hk_assert_no_error(error);
+    g_dbus_connection_register_object(connection, "/org/mpris/MediaPlayer2", node->interfaces[0],
+                                      &vtable, (gpointer) status, NULL, &error);
+    hk_assert_no_error(error);
+    reply = g_dbus_connection_call_sync(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "RequestName",
+                                        g_variant_new("(su)", name, 0), NULL,
+                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+    hk_assert_no_error(error);
+    g_variant_unref(reply);
+    g_dbus_node_info_unref(node);
+    g_free(address);
+    return connection;
+}
+
+/* "pause the music" goes to what is heard: the playing player, else a
+ * paused one, not merely the first by name. */
+START_TEST(test_media_commands_go_to_the_playing_player)
+{
+    GTestDBus *bus = g_test_dbus_new(G_TEST_DBUS_NONE);
+    HearkenActions *actions;
+    GDBusConnection *stopped, *paused, *playing;
+
+    g_test_dbus_up(bus);
+    actions = hearken_actions_new();
+    stopped = start_player("org.mpris.MediaPlayer2.aaa", "Stopped");
+    paused = start_player("org.mpris.MediaPlayer2.bbb", "Paused");
+    assert_reply(actions, "media_play_pause", "pause the music", TRUE,
+                 "PlayPause on org.mpris.MediaPlayer2.bbb");
+    playing = start_player("org.mpris.MediaPlayer2.ccc", "Playing");
+    assert_reply(actions, "media_next", "next song", TRUE, "Next on org.mpris.MediaPlayer2.ccc");
+    g_object_unref(playing);
+    g_object_unref(paused);
+    g_object_unref(stopped);
+    g_object_unref(actions);
+    g_test_dbus_down(bus);
+    g_object_unref(bus);
+}
+END_TEST
+
 static Suite *
 actions_suite(void)
 {
@@ -400,6 +468,7 @@ actions_suite(void)
     tcase_add_test(actions, test_actions_in_dry_run_say_what_they_would_do);
     tcase_add_test(actions, test_timers_are_bounded_and_cancelled);
     tcase_add_test(actions, test_search_finds_files_in_home);
+    tcase_add_test(actions, test_media_commands_go_to_the_playing_player);
     suite_add_tcase(s, actions);
     return s;
 }

@@ -355,11 +355,24 @@ hearken_action_lock_screen (HearkenActions *self,
 
 /* --------------------------------------------------------------- media */
 
+/* A media command, and the player it goes to: the one playing, else a
+ * paused one, else the first by name — so "pause" reaches what is heard. */
 typedef struct {
   const char *method;       /* PlayPause, Next */
   const char *done_format;  /* takes the player's name */
   gboolean    dry_run;
+  GStrv       players;      /* MPRIS bus names, sorted */
+  guint       asking;       /* the player whose state is asked */
+  guint       best;         /* the best player so far */
+  int         best_rank;
 } MediaCommand;
+
+static void
+media_command_free (MediaCommand *command)
+{
+  g_strfreev (command->players);
+  g_free (command);
+}
 
 static void
 media_done_cb (GObject      *source,
@@ -376,45 +389,13 @@ media_done_cb (GObject      *source,
     hearken_action_reply (task, "%s", (const char *) g_object_get_data (G_OBJECT (task), "done"));
 }
 
-/* The first MPRIS player on the session bus, or NULL. */
-static char *
-first_player (GVariant *names)
-{
-  g_autofree const char **list = g_variant_get_strv (names, NULL);
-  const char *best = NULL;
-
-  for (guint i = 0; list[i]; i++)
-    if (g_str_has_prefix (list[i], "org.mpris.MediaPlayer2.") &&
-        (!best || g_strcmp0 (list[i], best) < 0))
-      best = list[i];
-  return g_strdup (best);
-}
-
 static void
-media_names_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+send_media_command (GTask      *task,
+                    const char *player)
 {
-  g_autoptr(GTask) task = user_data;
   const MediaCommand *command = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = hearken_action_bus_call_finish (result, &error);
-  g_autoptr(GVariant) names = NULL;
-  g_autofree char *player = NULL;
-  const char *short_name;
+  const char *short_name = player + strlen ("org.mpris.MediaPlayer2.");
 
-  if (reply)
-    {
-      names = g_variant_get_child_value (reply, 0);
-      player = first_player (names);
-    }
-  if (!player)
-    {
-      hearken_action_reply (task, "%s", _("No media player is running (none offers MPRIS on "
-                                          "the session bus)."));
-      return;
-    }
-  short_name = player + strlen ("org.mpris.MediaPlayer2.");
   if (command->dry_run)
     {
       hearken_action_reply (task, _("Would call org.mpris.MediaPlayer2.Player.%s on %s."),
@@ -428,6 +409,105 @@ media_names_cb (GObject      *source,
                            g_task_get_cancellable (task), media_done_cb, g_object_ref (task));
 }
 
+/* Lower is better; a player that does not answer comes last. */
+static int
+playback_rank (GVariant *reply)
+{
+  g_autoptr(GVariant) value = NULL;
+  const char *status;
+
+  if (!reply)
+    return 2;
+  g_variant_get (reply, "(v)", &value);
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return 2;
+  status = g_variant_get_string (value, NULL);
+  return g_str_equal (status, "Playing") ? 0 : g_str_equal (status, "Paused") ? 1 : 2;
+}
+
+static void ask_next_player (GTask *task);
+
+static void
+playback_status_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MediaCommand *command = g_task_get_task_data (task);
+  g_autoptr(GVariant) reply = hearken_action_bus_call_finish (result, NULL);
+  int rank = playback_rank (reply);
+
+  if (rank < command->best_rank)
+    {
+      command->best = command->asking;
+      command->best_rank = rank;
+    }
+  command->asking++;
+  ask_next_player (task);
+}
+
+/* One player at a time, until one is playing or all have answered. */
+static void
+ask_next_player (GTask *task)
+{
+  MediaCommand *command = g_task_get_task_data (task);
+
+  if (command->best_rank == 0 || !command->players[command->asking])
+    {
+      send_media_command (task, command->players[command->best]);
+      return;
+    }
+  hearken_action_bus_call (G_BUS_TYPE_SESSION, command->players[command->asking],
+                           "/org/mpris/MediaPlayer2", "org.freedesktop.DBus.Properties", "Get",
+                           g_variant_new ("(ss)", "org.mpris.MediaPlayer2.Player", "PlaybackStatus"),
+                           G_VARIANT_TYPE ("(v)"), g_task_get_cancellable (task),
+                           playback_status_cb, g_object_ref (task));
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The MPRIS players among the bus names, sorted. */
+static GStrv
+mpris_players (GVariant *names)
+{
+  g_autofree const char **list = g_variant_get_strv (names, NULL);
+  g_autoptr(GPtrArray) players = g_ptr_array_new ();
+
+  for (guint i = 0; list[i]; i++)
+    if (g_str_has_prefix (list[i], "org.mpris.MediaPlayer2.") &&
+        list[i][strlen ("org.mpris.MediaPlayer2.")])
+      g_ptr_array_add (players, g_strdup (list[i]));
+  g_ptr_array_sort (players, compare_names);
+  g_ptr_array_add (players, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&players), FALSE);
+}
+
+static void
+media_names_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MediaCommand *command = g_task_get_task_data (task);
+  g_autoptr(GVariant) reply = hearken_action_bus_call_finish (result, NULL);
+  g_autoptr(GVariant) names = reply ? g_variant_get_child_value (reply, 0) : NULL;
+
+  command->players = names ? mpris_players (names) : g_new0 (char *, 1);
+  if (!command->players[0])
+    {
+      hearken_action_reply (task, "%s", _("No media player is running (none offers MPRIS on "
+                                          "the session bus)."));
+      return;
+    }
+  command->best_rank = G_MAXINT;
+  ask_next_player (task);
+}
+
 static void
 media_command (GTask      *task,
                const char *method,
@@ -439,7 +519,7 @@ media_command (GTask      *task,
   command->method = method;
   command->done_format = done_format;
   command->dry_run = dry_run;
-  g_task_set_task_data (task, command, g_free);
+  g_task_set_task_data (task, command, (GDestroyNotify) media_command_free);
   hearken_action_bus_call (G_BUS_TYPE_SESSION, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                            "org.freedesktop.DBus", "ListNames", NULL, G_VARIANT_TYPE ("(as)"),
                            g_task_get_cancellable (task), media_names_cb, g_object_ref (task));
