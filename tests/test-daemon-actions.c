@@ -215,6 +215,34 @@ START_TEST(test_battery_from_sysfs)
 }
 END_TEST
 
+START_TEST(test_backlight_from_sysfs)
+{
+    char *dir = g_build_filename(root, "sys-backlight", NULL);
+    g_auto(HearkenBacklight) backlight = { 0 };
+
+    /* a broken one first by name, then a good one */
+    write_file(dir, "acpi_video0/brightness", "5\n");
+    write_file(dir, "acpi_video0/max_brightness", "0\n");
+    write_file(dir, "intel_backlight/brightness", "4000\n");
+    write_file(dir, "intel_backlight/max_brightness", "19200\n");
+    ck_assert(hearken_read_backlight(dir, &backlight));
+    ck_assert_str_eq(backlight.name, "intel_backlight");
+    ck_assert_int_eq(backlight.max, 19200);
+    ck_assert_int_eq(hearken_backlight_step(&backlight, 1), 4000 + 1920);
+    ck_assert_int_eq(hearken_backlight_step(&backlight, -1), 4000 - 1920);
+    /* never off, never past the top */
+    backlight.brightness = 1000;
+    ck_assert_int_eq(hearken_backlight_step(&backlight, -1), 1);
+    backlight.brightness = 19000;
+    ck_assert_int_eq(hearken_backlight_step(&backlight, 1), 19200);
+    hearken_backlight_clear(&backlight);
+
+    ck_assert(!hearken_read_backlight("/nonexistent", &backlight));
+    ck_assert_ptr_null(backlight.name);
+    g_free(dir);
+}
+END_TEST
+
 START_TEST(test_network_interfaces_from_sysfs)
 {
     char *dir = g_build_filename(root, "sys-net", NULL);
@@ -460,6 +488,7 @@ actions_suite(void)
     suite_add_tcase(s, slots);
 
     tcase_add_test(readers, test_battery_from_sysfs);
+    tcase_add_test(readers, test_backlight_from_sysfs);
     tcase_add_test(readers, test_network_interfaces_from_sysfs);
     tcase_add_test(readers, test_system_info_from_proc);
     suite_add_tcase(s, readers);

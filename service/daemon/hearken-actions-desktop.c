@@ -202,12 +202,16 @@ typedef struct {
   const char *method;
 } BusTarget;
 
+/* What is tried when no target answered; it replies itself. */
+typedef void (*ChainFallback) (GTask *task);
+
 typedef struct {
   const BusTarget *targets;
   guint            n_targets;
   guint            next;
   const char      *done_message;
   const char      *failed_message;
+  ChainFallback    fallback;
 } BusChain;
 
 static void try_next_target (GTask *task);
@@ -245,7 +249,10 @@ try_next_target (GTask *task)
 
   if (chain->next == chain->n_targets)
     {
-      hearken_action_reply (task, "%s", chain->failed_message);
+      if (chain->fallback)
+        chain->fallback (task);
+      else
+        hearken_action_reply (task, "%s", chain->failed_message);
       return;
     }
   target = &chain->targets[chain->next++];
@@ -267,14 +274,16 @@ describe_targets (const BusTarget *targets,
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
-/* Calls the targets in turn until one answers without an error. */
+/* Calls the targets in turn until one answers without an error; then
+ * fallback, if any, else the failed message. */
 static void
 call_first_available (GTask           *task,
                       gboolean         dry_run,
                       const BusTarget *targets,
                       guint            n_targets,
                       const char      *done_message,
-                      const char      *failed_message)
+                      const char      *failed_message,
+                      ChainFallback    fallback)
 {
   BusChain *chain;
 
@@ -290,11 +299,113 @@ call_first_available (GTask           *task,
   chain->n_targets = n_targets;
   chain->done_message = done_message;
   chain->failed_message = failed_message;
+  chain->fallback = fallback;
   g_task_set_task_data (task, chain, g_free);
   try_next_target (task);
 }
 
 /* ---------------------------------------------------------- brightness */
+
+/* Where GNOME's power service is not running, logind sets the backlight
+ * for the session's user (its SetBrightness, no privileges needed). */
+#define BACKLIGHT_DIR "/sys/class/backlight"
+
+static const BusTarget brightness_up_target = {
+  G_BUS_TYPE_SESSION, "org.gnome.SettingsDaemon.Power", "/org/gnome/SettingsDaemon/Power",
+  "org.gnome.SettingsDaemon.Power.Screen", "StepUp"
+};
+static const BusTarget brightness_down_target = {
+  G_BUS_TYPE_SESSION, "org.gnome.SettingsDaemon.Power", "/org/gnome/SettingsDaemon/Power",
+  "org.gnome.SettingsDaemon.Power.Screen", "StepDown"
+};
+
+static int
+brightness_percent (gint64 value,
+                    gint64 max)
+{
+  return (int) ((value * 100 + max / 2) / max);
+}
+
+static void
+backlight_set_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = hearken_action_bus_call_finish (result, &error);
+
+  if (!reply)
+    hearken_action_reply (task, _("I can’t change the brightness here: logind refused (%s)."),
+                          error->message);
+  else
+    hearken_action_reply (task, _("Screen brightness at %d%%."),
+                          GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "percent")));
+}
+
+static void
+set_backlight (GTask *task,
+               int    direction)
+{
+  g_auto(HearkenBacklight) backlight = { 0 };
+  gint64 value;
+
+  if (!hearken_read_backlight (BACKLIGHT_DIR, &backlight))
+    {
+      hearken_action_reply (task, "%s", _("I can’t change the brightness here: GNOME’s power "
+                                          "settings service is not running and this screen has "
+                                          "no backlight to set."));
+      return;
+    }
+  value = hearken_backlight_step (&backlight, direction);
+  g_object_set_data (G_OBJECT (task), "percent",
+                     GINT_TO_POINTER (brightness_percent (value, backlight.max)));
+  hearken_action_bus_call (G_BUS_TYPE_SYSTEM, "org.freedesktop.login1",
+                           "/org/freedesktop/login1/session/auto", "org.freedesktop.login1.Session",
+                           "SetBrightness",
+                           g_variant_new ("(ssu)", "backlight", backlight.name, (guint32) value),
+                           NULL, g_task_get_cancellable (task), backlight_set_cb,
+                           g_object_ref (task));
+}
+
+static void
+backlight_up (GTask *task)
+{
+  set_backlight (task, 1);
+}
+
+static void
+backlight_down (GTask *task)
+{
+  set_backlight (task, -1);
+}
+
+static void
+change_brightness (GTask           *task,
+                   gboolean         dry_run,
+                   const BusTarget *target,
+                   int              direction,
+                   const char      *done_message)
+{
+  g_auto(HearkenBacklight) backlight = { 0 };
+
+  if (!dry_run)
+    {
+      call_first_available (task, FALSE, target, 1, done_message, NULL,
+                            direction > 0 ? backlight_up : backlight_down);
+      return;
+    }
+  if (hearken_read_backlight (BACKLIGHT_DIR, &backlight))
+    hearken_action_reply (task, _("Would call %s.%s on the session bus, else set the backlight "
+                                  "%s to %d%% through logind."),
+                          target->interface, target->method, backlight.name,
+                          brightness_percent (hearken_backlight_step (&backlight, direction),
+                                              backlight.max));
+  else
+    hearken_action_reply (task, _("Would call %s.%s on the session bus (this screen has no "
+                                  "backlight for logind to set)."),
+                          target->interface, target->method);
+}
 
 void
 hearken_action_brightness_up (HearkenActions *self,
@@ -302,15 +413,7 @@ hearken_action_brightness_up (HearkenActions *self,
                               const char     *text,
                               gboolean        dry_run)
 {
-  static const BusTarget targets[] = {
-    { G_BUS_TYPE_SESSION, "org.gnome.SettingsDaemon.Power", "/org/gnome/SettingsDaemon/Power",
-      "org.gnome.SettingsDaemon.Power.Screen", "StepUp" },
-  };
-
-  call_first_available (task, dry_run, targets, G_N_ELEMENTS (targets),
-                        _("Screen brightness up."),
-                        _("I can’t change the brightness here: the desktop offers no way to "
-                          "(GNOME’s power settings service is not running)."));
+  change_brightness (task, dry_run, &brightness_up_target, 1, _("Screen brightness up."));
 }
 
 void
@@ -319,15 +422,7 @@ hearken_action_brightness_down (HearkenActions *self,
                                 const char     *text,
                                 gboolean        dry_run)
 {
-  static const BusTarget targets[] = {
-    { G_BUS_TYPE_SESSION, "org.gnome.SettingsDaemon.Power", "/org/gnome/SettingsDaemon/Power",
-      "org.gnome.SettingsDaemon.Power.Screen", "StepDown" },
-  };
-
-  call_first_available (task, dry_run, targets, G_N_ELEMENTS (targets),
-                        _("Screen brightness down."),
-                        _("I can’t change the brightness here: the desktop offers no way to "
-                          "(GNOME’s power settings service is not running)."));
+  change_brightness (task, dry_run, &brightness_down_target, -1, _("Screen brightness down."));
 }
 
 /* --------------------------------------------------------- lock_screen */
@@ -350,7 +445,7 @@ hearken_action_lock_screen (HearkenActions *self,
   call_first_available (task, dry_run, targets, G_N_ELEMENTS (targets),
                         _("Screen locked."),
                         _("I can’t lock the screen here: neither a screen saver nor logind "
-                          "answered."));
+                          "answered."), NULL);
 }
 
 /* --------------------------------------------------------------- media */

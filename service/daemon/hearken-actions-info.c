@@ -96,6 +96,52 @@ hearken_read_battery (const char         *power_supply_dir,
     }
 }
 
+gboolean
+hearken_read_backlight (const char       *backlight_dir,
+                        HearkenBacklight *ret_backlight)
+{
+  g_autoptr(GDir) dir = g_dir_open (backlight_dir, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  memset (ret_backlight, 0, sizeof *ret_backlight);
+  while (dir && (name = g_dir_read_name (dir)))
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *brightness = read_trimmed (backlight_dir, names->pdata[i], "brightness");
+      g_autofree char *max = read_trimmed (backlight_dir, names->pdata[i], "max_brightness");
+
+      if (!brightness || !max ||
+          !g_ascii_string_to_signed (max, 10, 1, G_MAXINT32, &ret_backlight->max, NULL) ||
+          !g_ascii_string_to_signed (brightness, 10, 0, ret_backlight->max,
+                                     &ret_backlight->brightness, NULL))
+        continue;
+      ret_backlight->name = g_strdup (names->pdata[i]);
+      return TRUE;
+    }
+  memset (ret_backlight, 0, sizeof *ret_backlight);
+  return FALSE;
+}
+
+void
+hearken_backlight_clear (HearkenBacklight *backlight)
+{
+  g_clear_pointer (&backlight->name, g_free);
+}
+
+gint64
+hearken_backlight_step (const HearkenBacklight *backlight,
+                        int                     direction)
+{
+  gint64 step = MAX (backlight->max / 10, 1);
+  gint64 next = backlight->brightness + (direction > 0 ? step : -step);
+
+  return CLAMP (next, 1, backlight->max);
+}
+
 char *
 hearken_read_network_interfaces (const char *net_dir)
 {

@@ -71,6 +71,22 @@ void      hearken_read_battery           (const char          *power_supply_dir,
                                           HearkenBatteryInfo  *ret_info);
 void      hearken_battery_info_clear     (HearkenBatteryInfo  *info);
 
+typedef struct {
+  char   *name;               /* "intel_backlight" */
+  gint64  brightness;
+  gint64  max;
+} HearkenBacklight;
+
+/* The first backlight by name under backlight_dir (/sys/class/backlight)
+ * with a maximum above 0; FALSE when there is none. */
+gboolean  hearken_read_backlight         (const char          *backlight_dir,
+                                          HearkenBacklight    *ret_backlight);
+void      hearken_backlight_clear        (HearkenBacklight    *backlight);
+/* The brightness a tenth of the range up (direction > 0) or down gives,
+ * within 1 and the maximum: 0 would be a black screen. */
+gint64    hearken_backlight_step         (const HearkenBacklight *backlight,
+                                          int                  direction);
+
 /* "eth0 (wired) is up, wlan0 (wireless) is down" from net_dir
  * (/sys/class/net), leaving out loopback; NULL when there is no interface. */
 char     *hearken_read_network_interfaces (const char         *net_dir);
@@ -105,6 +121,7 @@ void hearken_actions_clear_timers     (HearkenActions *self);
 
 void hearken_action_search_files      (HearkenActions *self, GTask *task, const char *text, gboolean dry_run);
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearkenBacklight, hearken_backlight_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HearkenBatteryInfo, hearken_battery_info_clear)
 
 G_END_DECLS
