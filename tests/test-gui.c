@@ -492,6 +492,57 @@ START_TEST (test_preferences_write_gsettings)
 }
 END_TEST
 
+static gboolean
+leaflet_folded (gpointer data)
+{
+  return adw_leaflet_get_folded (window->leaflet);
+}
+
+static gboolean
+showing (gpointer child)
+{
+  return adw_leaflet_get_visible_child (window->leaflet) == child;
+}
+
+/* The leaflet's pane that holds widget. */
+static GtkWidget *
+leaflet_pane_of (GtkWidget *widget)
+{
+  while (widget && gtk_widget_get_parent (widget) != GTK_WIDGET (window->leaflet))
+    widget = gtk_widget_get_parent (widget);
+  ck_assert_ptr_nonnull (widget);
+  return widget;
+}
+
+/* On a phone-sized screen one pane shows at a time: the conversation,
+ * with a way back to the list, and the list, with a way on. */
+START_TEST (test_narrow_window_shows_one_pane)
+{
+  GtkWidget *content, *sidebar;
+
+  start_daemon ();
+  open_window ();
+  wait_for_page ("empty");
+  sidebar = leaflet_pane_of (GTK_WIDGET (window->sidebar_stack));
+  content = leaflet_pane_of (GTK_WIDGET (window->stack));
+  ck_assert (!adw_leaflet_get_folded (window->leaflet));
+
+  /* a new size applies when the window is shown again */
+  gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until (leaflet_folded, NULL, "the narrow window to fold");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  wait_until (showing, content, "the new conversation");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-conversations", NULL));
+  wait_until (showing, sidebar, "the conversation list");
+  save_screenshot ("gui-window-narrow.png");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL));
+  wait_until (showing, content, "the conversation again");
+}
+END_TEST
+
 START_TEST (test_window_follows_language)
 {
   g_autofree char *po_dir = g_build_filename (g_getenv ("HEARKEN_BUILD_ROOT"), "po", NULL);
@@ -763,6 +814,7 @@ gui_suite (void)
   tcase_add_test (tc, test_reply_streams);
   tcase_add_test (tc, test_reply_shows_and_thumbs_up_is_recorded);
   tcase_add_test (tc, test_preferences_write_gsettings);
+  tcase_add_test (tc, test_narrow_window_shows_one_pane);
   tcase_add_test (tc, test_window_follows_language);
   tcase_add_test (tc, test_missing_service_offers_retry);
   tcase_add_test (tc, test_escape_stops_the_reply);
