@@ -57,6 +57,21 @@ compare_names (gconstpointer a,
   return strcmp (*(char * const *) a, *(char * const *) b);
 }
 
+/* The names in folder (none when it cannot be read), sorted: BAT0 before
+ * BAT1, whatever the order on disk. */
+static GPtrArray *
+sorted_entries (const char *folder)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
 void
 hearken_battery_info_clear (HearkenBatteryInfo *info)
 {
@@ -68,15 +83,9 @@ void
 hearken_read_battery (const char         *power_supply_dir,
                       HearkenBatteryInfo *ret_info)
 {
-  g_autoptr(GDir) dir = g_dir_open (power_supply_dir, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  g_autoptr(GPtrArray) names = sorted_entries (power_supply_dir);
 
   memset (ret_info, 0, sizeof *ret_info);
-  while (dir && (name = g_dir_read_name (dir)))
-    g_ptr_array_add (names, g_strdup (name));
-  /* BAT0 before BAT1, whatever the order on disk */
-  g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++)
     {
@@ -100,14 +109,9 @@ gboolean
 hearken_read_backlight (const char       *backlight_dir,
                         HearkenBacklight *ret_backlight)
 {
-  g_autoptr(GDir) dir = g_dir_open (backlight_dir, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  g_autoptr(GPtrArray) names = sorted_entries (backlight_dir);
 
   memset (ret_backlight, 0, sizeof *ret_backlight);
-  while (dir && (name = g_dir_read_name (dir)))
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++)
     {
