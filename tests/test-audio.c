@@ -6,6 +6,7 @@
 
 #include "hk-check.h"
 #include "hk-rng.h"
+#include "hk-wav.h"
 #include "hearken-audio-error.h"
 #include "hearken-audio-file.h"
 #include "hearken-capture.h"
@@ -301,26 +302,13 @@ END_TEST
 
 /* ------------------------------------------------------- audio files */
 
-/* A WAV header (16-bit mono) claiming rate, and a second of samples. */
+/* A WAV header (16-bit mono) claiming rate, and 16000 samples. */
 static char *
 write_wav_claiming(const char *name, guint32 rate)
 {
-    guint8 wav[44 + 32000] = { 0 };
     char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
 
-    memcpy(wav, "RIFF", 4);
-    *(guint32 *) (wav + 4) = GUINT32_TO_LE(sizeof wav - 8);
-    memcpy(wav + 8, "WAVEfmt ", 8);
-    *(guint32 *) (wav + 16) = GUINT32_TO_LE(16);
-    *(guint16 *) (wav + 20) = GUINT16_TO_LE(1);
-    *(guint16 *) (wav + 22) = GUINT16_TO_LE(1);
-    *(guint32 *) (wav + 24) = GUINT32_TO_LE(rate);
-    *(guint32 *) (wav + 28) = GUINT32_TO_LE(rate * 2);
-    *(guint16 *) (wav + 32) = GUINT16_TO_LE(2);
-    *(guint16 *) (wav + 34) = GUINT16_TO_LE(16);
-    memcpy(wav + 36, "data", 4);
-    *(guint32 *) (wav + 40) = GUINT32_TO_LE(32000);
-    ck_assert(g_file_set_contents(path, (const char *) wav, sizeof wav, NULL));
+    ck_assert(hk_write_silent_wav(path, rate, 16000));
     return path;
 }
 

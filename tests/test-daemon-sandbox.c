@@ -14,6 +14,7 @@
 
 #include "daemon/hk-daemon-harness.h"
 #include "hearken-landlock.h"
+#include "hk-wav.h"
 
 static HkDaemon *d;
 static char *outside;
@@ -109,25 +110,9 @@ assert_call_fails(const char *method, GVariant *params, const char *error_name, 
 static char *
 write_silence(const char *folder, const char *name)
 {
-    enum { RATE = 16000, SAMPLES = RATE / 2 };
-    guint8 wav[44 + 2 * SAMPLES] = { 0 };
     char *path = g_build_filename(folder, name, NULL);
-    GError *error = NULL;
 
-    memcpy(wav, "RIFF", 4);
-    *(guint32 *) (wav + 4) = GUINT32_TO_LE(sizeof wav - 8);
-    memcpy(wav + 8, "WAVEfmt ", 8);
-    *(guint32 *) (wav + 16) = GUINT32_TO_LE(16);
-    *(guint16 *) (wav + 20) = GUINT16_TO_LE(1);          /* PCM */
-    *(guint16 *) (wav + 22) = GUINT16_TO_LE(1);          /* mono */
-    *(guint32 *) (wav + 24) = GUINT32_TO_LE(RATE);
-    *(guint32 *) (wav + 28) = GUINT32_TO_LE(RATE * 2);   /* bytes a second */
-    *(guint16 *) (wav + 32) = GUINT16_TO_LE(2);          /* bytes a frame */
-    *(guint16 *) (wav + 34) = GUINT16_TO_LE(16);
-    memcpy(wav + 36, "data", 4);
-    *(guint32 *) (wav + 40) = GUINT32_TO_LE(2 * SAMPLES);
-    g_file_set_contents(path, (const char *) wav, sizeof wav, &error);
-    hk_assert_no_error(error);
+    ck_assert(hk_write_silent_wav(path, 16000, 8000));
     return path;
 }
 

@@ -48,34 +48,19 @@ setup(void)
     hk_daemon_start(d, env);
 }
 
-/* A home whose ALSA configuration has one microphone, a null device that
- * records silence: the capture path of a machine with a sound card. */
 static void
-setup_with_null_microphone(void)
+setup_with_microphone(void)
 {
-    static const char asoundrc[] =
-        "pcm.hearken_test_mic {\n"
-        "    type null\n"
-        "    hint { show on description \"Hearken test microphone\" }\n"
-        "}\n";
-    char *home, *path, *home_env;
-    GError *error = NULL;
+    char *home_env;
 
     d = hk_daemon_new();
-    home = g_build_filename(d->tmpdir, "home", NULL);
-    path = g_build_filename(home, ".asoundrc", NULL);
-    ck_assert_int_eq(g_mkdir_with_parents(home, 0700), 0);
-    g_file_set_contents(path, asoundrc, -1, &error);
-    hk_assert_no_error(error);
-    home_env = g_strconcat("HOME=", home, NULL);
+    home_env = hk_daemon_home_with_microphone(d);
     {
         const char *env[] = { voice_env, home_env, NULL };
 
         hk_daemon_start(d, env);
     }
     g_free(home_env);
-    g_free(path);
-    g_free(home);
 }
 
 static void
@@ -702,7 +687,7 @@ voice_suite(void)
     {
         TCase *microphone = tcase_create("microphone");
 
-        tcase_add_checked_fixture(microphone, setup_with_null_microphone, teardown);
+        tcase_add_checked_fixture(microphone, setup_with_microphone, teardown);
         tcase_set_timeout(microphone, 600);
         tcase_add_test(microphone, test_microphones_are_listed_and_heard);
         suite_add_tcase(s, microphone);

@@ -78,21 +78,6 @@ built_intent_model (void)
   return NULL;
 }
 
-/* A home for hearkend whose ALSA configuration has one microphone (a null
- * device); HOME=… for its environment. */
-static char *
-home_with_a_microphone (void)
-{
-  g_autofree char *home = g_build_filename (d->tmpdir, "home", NULL);
-  g_autofree char *asoundrc = g_build_filename (home, ".asoundrc", NULL);
-
-  ck_assert_int_eq (g_mkdir_with_parents (home, 0700), 0);
-  ck_assert (g_file_set_contents (asoundrc, "pcm.hearken_test_mic { type null\n"
-                                  "  hint { show on description \"Test microphone\" } }\n",
-                                  -1, NULL));
-  return g_strconcat ("HOME=", home, NULL);
-}
-
 static void
 start_daemon_with (const char *extra_env)
 {
@@ -456,7 +441,7 @@ START_TEST (test_preferences_write_gsettings)
 {
   g_autoptr(GSettings) settings = g_settings_new ("org.hearken.Hearken");
   g_autofree char *backend = NULL;
-  g_autofree char *home_env = home_with_a_microphone ();
+  g_autofree char *home_env = hk_daemon_home_with_microphone (d);
   g_autofree char *microphone = NULL;
   HearkenPreferences *preferences;
 

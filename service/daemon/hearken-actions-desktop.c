@@ -84,15 +84,12 @@ hearken_action_open_settings (HearkenActions *self,
                               const char     *text,
                               gboolean        dry_run)
 {
-  static const char *const others[] = { "systemsettings", "xfce4-settings-manager" };
   const char *panel = hearken_slot_settings_panel (text);
-  g_autofree char *program = g_find_program_in_path ("gnome-control-center");
+  g_autofree char *program = hearken_launcher_find_settings_program ();
   const char *argv[3] = { NULL, NULL, NULL };
   g_autofree char *command = NULL;
   g_autoptr(GError) error = NULL;
 
-  for (gsize i = 0; !program && i < G_N_ELEMENTS (others); i++)
-    program = g_find_program_in_path (others[i]);
   if (!program)
     {
       hearken_action_reply (task, "%s", _("I can’t open the settings here: no settings app "

@@ -46,6 +46,19 @@ is_settings_program (const char *program)
   return found && g_str_equal (found, program);
 }
 
+char *
+hearken_launcher_find_settings_program (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (settings_programs); i++)
+    {
+      char *program = g_find_program_in_path (settings_programs[i]);
+
+      if (program)
+        return program;
+    }
+  return NULL;
+}
+
 static gboolean
 is_panel_name (const char *panel)
 {
@@ -153,11 +166,10 @@ open_app (const char  *id,
                            "The gio program (libglib2.0-bin) is not installed");
       return FALSE;
     }
-  {
-    const char *argv[] = { gio, "launch", g_desktop_app_info_get_filename (app), NULL };
-
-    return start_transient_unit (id, argv, error);
-  }
+  return start_transient_unit (id, (const char *[]) { gio, "launch",
+                                                     g_desktop_app_info_get_filename (app),
+                                                     NULL },
+                               error);
 }
 
 static gboolean

@@ -26,9 +26,14 @@ gboolean hearken_launcher_start         (GError     **error);
 gboolean hearken_launcher_open_app      (const char  *desktop_id,
                                          GError     **error);
 
-/* Runs the settings program (its path; the basename must be one of
- * gnome-control-center, systemsettings, xfce4-settings-manager) with the
- * panel (letters, digits and '-'), or none when panel is NULL. */
+/* The path of the first settings program installed, of those the
+ * launcher runs (gnome-control-center, systemsettings,
+ * xfce4-settings-manager, in that order), or NULL. */
+char    *hearken_launcher_find_settings_program (void);
+
+/* Runs the settings program (a path hearken_launcher_find_settings_program()
+ * gives) with the panel (letters, digits and '-'), or none when panel is
+ * NULL. */
 gboolean hearken_launcher_open_settings (const char  *program,
                                          const char  *panel,
                                          GError     **error);

@@ -456,6 +456,25 @@ hk_daemon_start_conversation(HkDaemon *d)
     return id;
 }
 
+char *
+hk_daemon_home_with_microphone(HkDaemon *d)
+{
+    static const char asoundrc[] =
+        "pcm.hearken_test_mic {\n"
+        "    type null\n"
+        "    hint { show on description \"Hearken test microphone\" }\n"
+        "}\n";
+    char *home = g_build_filename(d->tmpdir, "home", NULL);
+    char *path = g_build_filename(home, ".asoundrc", NULL);
+    char *env = g_strconcat("HOME=", home, NULL);
+
+    ck_assert_int_eq(g_mkdir_with_parents(home, 0700), 0);
+    ck_assert(g_file_set_contents(path, asoundrc, -1, NULL));
+    g_free(path);
+    g_free(home);
+    return env;
+}
+
 void
 hk_daemon_write_settings(HkDaemon *d, const char *lines)
 {

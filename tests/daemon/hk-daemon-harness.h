@@ -75,6 +75,12 @@ char      *hk_daemon_start_conversation(HkDaemon *d);
  * backend='cpu'). */
 void       hk_daemon_write_settings(HkDaemon *d, const char *lines);
 
+/* A home folder whose ALSA configuration has one microphone,
+ * "hearken_test_mic", a null device that records silence: the capture
+ * path of a machine with a sound card.  Returns "HOME=…" for
+ * hk_daemon_start()'s env (free it). */
+char      *hk_daemon_home_with_microphone(HkDaemon *d);
+
 /* Run the main context until *flag is set, failing after the timeout. */
 void       hk_daemon_wait_for(gboolean *flag, const char *what);
 
