@@ -14,8 +14,10 @@
 #include <gio/gdesktopappinfo.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define REQUEST_MAX 4096
@@ -271,7 +273,11 @@ launcher_exited_cb (GPid     pid,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!g_spawn_check_wait_status (status, &error))
+  /* a session or a service manager that stops hearkend stops its whole
+   * group: then the launcher going first is no fault */
+  if (WIFSIGNALED (status) && WTERMSIG (status) == SIGTERM)
+    g_debug ("The app launcher was stopped with the service");
+  else if (!g_spawn_check_wait_status (status, &error))
     g_warning ("The app launcher stopped: %s", error->message);
   g_spawn_close_pid (pid);
 }
