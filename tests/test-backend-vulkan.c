@@ -257,6 +257,41 @@ START_TEST(test_matmul_views)
 }
 END_TEST
 
+/* A weight past 128 MiB, the most lavapipe (and some GPUs) bind as a
+ * storage buffer, as the token table of a model with a large vocabulary
+ * is: its last rows are read as well as its first. */
+START_TEST(test_weight_past_storage_range)
+{
+    const int64_t k = 1024, m = (129 << 20) / (2 * k), n = 9;
+    GRand *r = g_rand_new_with_seed(4);
+    uint8_t *data = random_weights(HK_TYPE_F16, k, m, r);
+    pair w = pair_upload(HK_TYPE_F16, k, m, data);
+    g_free(data);
+
+    int32_t ids[] = { 0, (int32_t)(m - 1), (int32_t)(m / 2), (int32_t)(m - 2) };
+    hk_tensor vk_rows, cpu_rows;
+    pair rows = pair_guarded(k, 4, &vk_rows, &cpu_rows);
+    hk_backend_get_rows(vk_be, &w.vk, ids, &vk_rows);
+    hk_backend_get_rows(cpu_be, &w.cpu, ids, &cpu_rows);
+    check_output(&rows, 4, 1e-12, "get_rows of a 129 MiB table");
+    pair_free(&rows);
+
+    for (int64_t tokens = 1; tokens <= n; tokens += n - 1) {
+        pair x = pair_random(k, tokens, r, -1.0, 1.0);
+        hk_tensor vk_y, cpu_y;
+        pair y = pair_guarded(m, tokens, &vk_y, &cpu_y);
+        hk_backend_matmul(vk_be, &x.vk, &w.vk, &vk_y);
+        hk_backend_matmul(cpu_be, &x.cpu, &w.cpu, &cpu_y);
+        check_output(&y, tokens, 1e-10, tokens == 1 ? "matvec, 129 MiB weight"
+                                                    : "matmul, 129 MiB weight");
+        pair_free(&x);
+        pair_free(&y);
+    }
+    pair_free(&w);
+    g_rand_free(r);
+}
+END_TEST
+
 /* ----------------------------------------------------------------------------
  * rms_norm, add, add_bias, swiglu */
 
@@ -550,6 +585,7 @@ vulkan_suite(void)
     tcase_add_loop_test(tc, test_get_rows, 0, N_WEIGHT_CASES);
     tcase_add_loop_test(tc, test_matmul, 0, N_WEIGHT_CASES);
     tcase_add_test(tc, test_matmul_views);
+    tcase_add_test(tc, test_weight_past_storage_range);
     tcase_add_test(tc, test_rms_norm);
     tcase_add_test(tc, test_add_swiglu_bias);
     tcase_add_loop_test(tc, test_rope, 0, N_ROPE_CASES);

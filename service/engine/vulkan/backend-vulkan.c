@@ -173,6 +173,13 @@ vk_tensor_alloc(hk_backend *be, hk_type type, int64_t ne0, int64_t ne1, hk_tenso
         return hk_error_set(err, -EINVAL, "vulkan backend: cannot allocate a %s tensor",
                             hk_type_name(type));
     size_t row = ne0 > 0 ? hk_type_row_bytes(type, (uint64_t)ne0) : 0;
+    /* activations and caches are bound as storage, weights only as quads */
+    if (row > 0 && ne1 > 0 && (uint64_t)ne1 * row > vb->d->caps.max_storage_range)
+        return hk_error_set(err, -ENOMEM, "vulkan: a tensor of %llu MiB is larger than %s "
+                            "binds as storage (%llu MiB)",
+                            (unsigned long long)(((uint64_t)ne1 * row) >> 20),
+                            vb->d->props.deviceName,
+                            (unsigned long long)(vb->d->caps.max_storage_range >> 20));
     int rc = new_tensor(vb, type, ne0, ne1, row, NULL, ret, err);
     if (rc == 0)
         hk_vk_fill_zero(vb->r, mem_of(ret));

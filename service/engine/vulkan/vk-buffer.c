@@ -34,8 +34,12 @@ hk_vk_buffer_new(hk_vk_device *d, VkDeviceSize size, hk_vk_memory kind, hk_vk_bu
     hk_vk_buffer b = { .size = (size + 15) & ~(VkDeviceSize)15 };
     if (b.size == 0)
         b.size = 16;
-    if (b.size > d->caps.max_allocation || b.size > d->caps.max_storage_range ||
-        (kind == HK_VK_DEVICE_LOCAL && b.size / 16 > d->caps.max_texel_elements))
+    /* a tensor's limit is its texel view's; the step's buffers are bound
+     * as storage, whose range is often far smaller (lavapipe: 128 MiB) */
+    VkDeviceSize limit = kind == HK_VK_DEVICE_LOCAL
+                             ? (VkDeviceSize)d->caps.max_texel_elements * 16
+                             : d->caps.max_storage_range;
+    if (b.size > d->caps.max_allocation || b.size > limit)
         return hk_error_set(err, -ENOMEM, "vulkan: a buffer of %llu MiB is larger than %s "
                             "allows", (unsigned long long)(b.size >> 20), d->props.deviceName);
     if (kind == HK_VK_DEVICE_LOCAL && hk_vk_device_fault_alloc(d))

@@ -30,7 +30,9 @@ typedef struct hk_vk_buffer {
 
 /* A buffer of size bytes (rounded up to 16) for use as storage, copy
  * source and destination; a tensor's is also readable as a texel buffer
- * of 16-byte quads, and counts towards the simulated allocation failure. */
+ * of 16-byte quads, and counts towards the simulated allocation failure.
+ * A tensor may be larger than the device binds as storage (a weight read
+ * only through its quads): binding it so is refused by the recorder. */
 int  hk_vk_buffer_new(hk_vk_device *d, VkDeviceSize size, hk_vk_memory kind,
                       hk_vk_buffer *ret, hk_error *err);
 void hk_vk_buffer_free(hk_vk_device *d, hk_vk_buffer *b);   /* accepts an empty one */

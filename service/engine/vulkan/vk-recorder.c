@@ -310,6 +310,26 @@ hk_vk_recorder_sync(hk_vk_recorder *r, hk_error *err)
 
 /* ------------------------------------------------------------ commands */
 
+/* Whether every tensor bound as storage is within the device's range (a
+ * weight may be larger: it is made to be read as quads). */
+static bool
+storage_fits(hk_vk_recorder *r, const char *shader, const hk_vk_binding *b, uint32_t n)
+{
+    VkDeviceSize range = r->d->caps.max_storage_range;
+    for (uint32_t i = 0; i < n; i++) {
+        if (b[i].slot >= HK_VK_STORAGE_BINDINGS || !b[i].mem || b[i].mem->buf.size <= range)
+            continue;
+        hk_error e = { 0 };
+        hk_error_set(&e, -ENOTSUP, "vulkan: %s binds %llu MiB as storage; %s was given a "
+                     "tensor of %llu MiB", r->d->props.deviceName,
+                     (unsigned long long)(range >> 20), shader,
+                     (unsigned long long)(b[i].mem->buf.size >> 20));
+        hk_vk_recorder_fail(r, &e);
+        return false;
+    }
+    return true;
+}
+
 void
 hk_vk_dispatch(hk_vk_recorder *r, const char *shader, const uint32_t *spec, uint32_t n_spec,
                const void *push, uint32_t push_bytes, const hk_vk_binding *b,
@@ -324,6 +344,8 @@ hk_vk_dispatch(hk_vk_recorder *r, const char *shader, const uint32_t *spec, uint
         hk_vk_recorder_fail(r, &e);
         return;
     }
+    if (!storage_fits(r, shader, b, n_bindings))
+        return;
     order(r, b, n_bindings);
     if (pipeline != r->bound) {
         vk->vkCmdBindPipeline(r->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
