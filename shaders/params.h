@@ -36,7 +36,9 @@ struct hk_shader_get_rows {
 };
 
 /* matvec and matmul: y (n, m) = x (n, k) @ w (m, k)^T, w any weight type.
- * bindings: 5 w (texels), 6 x (texels), 2 y */
+ * bindings: 5 w (texels), 6 x (texels), 2 y.  Their integer forms
+ * (matvec_q8, matmul_q8; quantized w) read x as quantize_q8's blocks,
+ * x_off unused. */
 struct hk_shader_matmul {
     HK_U32 k;
     HK_U32 m;
@@ -44,6 +46,18 @@ struct hk_shader_matmul {
     HK_U32 w_row0;         /* w's first row in its buffer */
     HK_U32 x_off;
     HK_U32 y_off;
+};
+
+/* quantize_q8: x (n, k) F32, k % 32 == 0, as blocks of 32 for the integer
+ * kernels (matvec_q8, matmul_q8): block b (token b / (k / 32)) is three
+ * quads, the 32 values as signed bytes (value i in byte i % 4 of word
+ * i / 4), then (d as f32, the sums of values 0…15 and 16…31 as int, 0);
+ * x ≈ d * value.
+ * bindings: 0 x, 2 blocks (uvec4) */
+struct hk_shader_quantize_q8 {
+    HK_U32 k;
+    HK_U32 n;
+    HK_U32 x_off;
 };
 
 /* add: out (n, d) = a (n, d) + b, b (n, d) or a bias (1, d) repeated.

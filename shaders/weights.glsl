@@ -11,6 +11,13 @@
  *   unit32(row, k, u, w)   weights 32u…32u+31 of a row, as 8 vec4
  *                          (k % 32 == 0)
  *   dequant1(row, k, i)    weight i of a row, for any k of the float types
+ *   unit32_q8(row, k, u, q, so)
+ *                          the same unit of a quantized type as integers,
+ *                          for the kernels that multiply bytes (dot8.glsl):
+ *                          two uvec4 of 4 signed bytes a word (weights
+ *                          4j…4j+3 in word j) and, for its halves of 16
+ *                          weights, a scale and an offset: weight i =
+ *                          so[i / 16] * q[i] + so[2 + i / 16]
  */
 
 layout(binding = 5) uniform usamplerBuffer W;
@@ -135,6 +142,35 @@ unit32(uint row, uint k, uint u, out vec4 w[8])
 #endif
 }
 
+void
+unit32_q8(uint row, uint k, uint u, out uvec4 q[2], out vec4 so)
+{
+    uint base = row * row_quads(k);
+    uvec4 meta = wq(base + k / 32u * QUANT_QUADS + u / 2u);
+    float d = uintBitsToFloat(u % 2u == 0u ? meta.x : meta.z);
+#if defined(WTYPE_Q8_0)
+    q[0] = wq(base + 2u * u);
+    q[1] = wq(base + 2u * u + 1u);
+    so = vec4(d, d, 0.0, 0.0);
+#else
+    uvec4 v = wq(base + u);
+    q[0] = v & 0x0F0F0F0Fu;
+    q[1] = (v >> 4) & 0x0F0F0F0Fu;
+#if defined(WTYPE_Q5_0)
+    /* bit j of qh, weight j's fifth, goes to bit 4 of its byte */
+    uint qh = u % 2u == 0u ? meta.y : meta.w;
+    [[unroll]] for (uint j = 0u; j < 8u; j++) {
+        uint h = qh >> (4u * j);
+        q[j / 4u][j % 4u] |= ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) |
+                             ((h & 8u) << 25);
+    }
+    so = vec4(d, d, -16.0 * d, -16.0 * d);
+#else
+    so = vec4(d, d, -8.0 * d, -8.0 * d);
+#endif
+#endif
+}
+
 /* ------------------------------------ k-quants: super-blocks of 256 */
 #elif defined(WTYPE_Q4_K) || defined(WTYPE_Q5_K)
 
@@ -193,6 +229,24 @@ unit32(uint row, uint k, uint u, out vec4 w[8])
     }
 }
 
+void
+unit32_q8(uint row, uint k, uint u, out uvec4 q[2], out vec4 so)
+{
+    uint base = (row * (k / 256u) + u / 8u) * BLOCK_QUADS, j = u % 8u;
+    uvec4 head = wq(base);
+    vec2 dm = unpackHalf2x16(head.x);
+    vec2 sm = scale_min(head, j);
+    uint shift = (j % 2u) * 4u;
+    q[0] = (wq(base + QS_QUAD + j / 2u * 2u) >> shift) & 0x0F0F0F0Fu;
+    q[1] = (wq(base + QS_QUAD + j / 2u * 2u + 1u) >> shift) & 0x0F0F0F0Fu;
+#if defined(WTYPE_Q5_K)
+    q[0] |= ((wq(base + 1u) >> j) & 0x01010101u) << 4;
+    q[1] |= ((wq(base + 2u) >> j) & 0x01010101u) << 4;
+#endif
+    float scale = dm.x * sm.x, min = dm.y * sm.y;
+    so = vec4(scale, scale, -min, -min);
+}
+
 #elif defined(WTYPE_Q6_K)
 
 /* Blocks padded to 14 quads: ql[128], qh[64], scales[16] (int8), then d
@@ -222,6 +276,25 @@ unit32(uint row, uint k, uint u, out vec4 w[8])
                  vec4(hi & 3u, (hi >> 8) & 3u, (hi >> 16) & 3u, (hi >> 24) & 3u) * 16.0;
         w[i] = (i < 4u ? s0 : s1) * (q - 32.0);
     }
+}
+
+void
+unit32_q8(uint row, uint k, uint u, out uvec4 q[2], out vec4 so)
+{
+    uint base = (row * (k / 256u) + u / 8u) * 14u, j = u % 8u;
+    uint half_ = j / 4u, quarter = j % 4u;
+    uint qlq = base + half_ * 4u + (quarter % 2u) * 2u, qhq = base + 8u + half_ * 2u;
+    uint lshift = quarter / 2u * 4u, hshift = 2u * quarter;
+    q[0] = ((wq(qlq) >> lshift) & 0x0F0F0F0Fu) | (((wq(qhq) >> hshift) & 0x03030303u) << 4);
+    q[1] = ((wq(qlq + 1u) >> lshift) & 0x0F0F0F0Fu) |
+           (((wq(qhq + 1u) >> hshift) & 0x03030303u) << 4);
+    uvec4 sc = wq(base + 12u);
+    float d = uintBitsToFloat(wq(base + 13u).x);
+    uint s = half_ * 8u + 2u * quarter;
+    uint sword = sc[s / 4u];
+    float s0 = d * float(int(sword << (24u - 8u * (s % 4u))) >> 24);
+    float s1 = d * float(int(sword << (16u - 8u * (s % 4u))) >> 24);
+    so = vec4(s0, s1, -32.0 * s0, -32.0 * s1);
 }
 
 #else

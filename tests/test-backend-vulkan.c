@@ -525,6 +525,36 @@ START_TEST(test_chain)
 }
 END_TEST
 
+/* An input changed in place between two products is read anew (the byte
+ * kernels keep the last input they rounded to bytes). */
+START_TEST(test_matmul_after_input_changes)
+{
+    const int64_t k = 64, m = 40;
+    GRand *r = g_rand_new_with_seed(9);
+    uint8_t *data = random_weights(HK_TYPE_Q8_0, k, m, r);
+    pair w = pair_upload(HK_TYPE_Q8_0, k, m, data);
+    pair bias = pair_random(k, 1, r, 2.0, 3.0);
+    for (int64_t n = 1; n <= 9; n += 8) {
+        pair x = pair_random(k, n, r, -1.0, 1.0);
+        hk_tensor vk_y, cpu_y;
+        pair y = pair_guarded(m, n, &vk_y, &cpu_y);
+        hk_backend_matmul(vk_be, &x.vk, &w.vk, &vk_y);
+        hk_backend_add_bias(vk_be, &x.vk, &bias.vk);
+        hk_backend_matmul(vk_be, &x.vk, &w.vk, &vk_y);
+        hk_backend_add_bias(cpu_be, &x.cpu, &bias.cpu);
+        hk_backend_matmul(cpu_be, &x.cpu, &w.cpu, &cpu_y);
+        check_output(&y, n, 1e-4, n == 1 ? "matvec after its input changed"
+                                          : "matmul after its input changed");
+        pair_free(&x);
+        pair_free(&y);
+    }
+    pair_free(&bias);
+    pair_free(&w);
+    g_free(data);
+    g_rand_free(r);
+}
+END_TEST
+
 START_TEST(test_describes_device)
 {
     ck_assert_str_eq(hk_backend_name(vk_be), "vulkan");
@@ -591,6 +621,7 @@ vulkan_suite(void)
     tcase_add_loop_test(tc, test_rope, 0, N_ROPE_CASES);
     tcase_add_loop_test(tc, test_attention, 0, N_ATTN_CASES);
     tcase_add_test(tc, test_chain);
+    tcase_add_test(tc, test_matmul_after_input_changes);
     tcase_add_test(tc, test_refuses_bad_tensors);
     tcase_add_test(tc, test_pipeline_cache_written);
     suite_add_tcase(s, tc);
@@ -610,20 +641,30 @@ main(void)
         printf("cpu backend: %s\n", err.message);
         return EXIT_FAILURE;
     }
-    /* both variants of the kernels, whatever the device: CI has only
-     * lavapipe, which would run only those for a CPU implementation */
-    static const char *const kernels[] = { "cpu", "gpu" };
+    /* every variant of the kernels, whatever the device: CI has only
+     * lavapipe, which would run only those for a CPU implementation, and
+     * without the byte kernels */
+    static const struct {
+        const char *kernels, *int8;
+    } variants[] = { { "cpu", "0" }, { "gpu", "0" }, { "gpu", "1" } };
     int failed = 0;
-    for (size_t i = 0; i < 2; i++) {
-        g_setenv("HEARKEN_VULKAN_KERNELS", kernels[i], TRUE);
+    for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
+        g_setenv("HEARKEN_VULKAN_KERNELS", variants[i].kernels, TRUE);
+        g_setenv("HEARKEN_VULKAN_INT8", variants[i].int8, TRUE);
         hk_backend_vulkan_params p = { .device = -1, .allow_cpu = true };
         if (hk_backend_vulkan_new(&p, &vk_be, &err) < 0) {
             printf("SKIP: no usable Vulkan device: %s\n", err.message);
             hk_backend_free(cpu_be);
             return HK_TEST_SKIP;
         }
-        printf("Vulkan device: %s; the kernels for a %s\n", hk_backend_description(vk_be),
-               kernels[i]);
+        bool bytes = strcmp(variants[i].int8, "1") == 0;
+        if (bytes && !strstr(hk_backend_description(vk_be), "int8 dot")) {
+            printf("This device has no integer dot product: no byte kernels to test\n");
+            hk_backend_free(vk_be);
+            continue;
+        }
+        printf("Vulkan device: %s; the kernels for a %s%s\n", hk_backend_description(vk_be),
+               variants[i].kernels, bytes ? ", multiplying bytes" : "");
         /* one process: the backends (and their pipelines) serve every test */
         SRunner *runner = srunner_create(vulkan_suite());
         srunner_set_fork_status(runner, CK_NOFORK);

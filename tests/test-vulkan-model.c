@@ -129,6 +129,32 @@ START_TEST(test_perplexity_agrees_with_cpu)
 }
 END_TEST
 
+/* The kernels that multiply bytes, which a GPU with an integer dot
+ * product runs for quantized weights, forced on lavapipe: the same
+ * continuation and perplexity (they round activations to 8 bits as the
+ * CPU does). */
+static const char *const byte_types[] = { "q8_0", "q4_0", "q4_k_m" };
+
+START_TEST(test_byte_kernels_agree_with_cpu)
+{
+    g_setenv("HEARKEN_VULKAN_KERNELS", "gpu", TRUE);
+    g_setenv("HEARKEN_VULKAN_INT8", "1", TRUE);
+    if (strcmp(byte_types[_i], "q8_0") == 0) {
+        char *model = model_path("peaked", "q8_0");
+        char *on_cpu = greedy(model, "cpu", NULL), *on_vulkan = greedy(model, "vulkan", NULL);
+        ck_assert_str_eq(on_vulkan, on_cpu);
+        g_free(on_cpu);
+        g_free(on_vulkan);
+        g_free(model);
+    }
+    char *model = model_path("plain", byte_types[_i]);
+    double on_cpu = perplexity(model, "cpu"), on_vulkan = perplexity(model, "vulkan");
+    ck_assert_msg(fabs(on_vulkan - on_cpu) < 0.01 * on_cpu, "%s: perplexity %g multiplying "
+                  "bytes on vulkan, %g on cpu", byte_types[_i], on_vulkan, on_cpu);
+    g_free(model);
+}
+END_TEST
+
 START_TEST(test_bench_runs_on_vulkan)
 {
     char *model = model_path("plain", "q4_0");
@@ -210,6 +236,10 @@ vulkan_model_suite(void)
     tcase_add_test(tc, test_bench_runs_on_vulkan);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("bytes");
+    tcase_add_loop_test(tc, test_byte_kernels_agree_with_cpu, 0, G_N_ELEMENTS(byte_types));
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("fallback");
     tcase_add_test(tc, test_fallback_no_such_device);
     tcase_add_test(tc, test_fallback_allocation_failure);
@@ -271,6 +301,7 @@ main(void)
     g_unsetenv("HEARKEN_VULKAN_DEVICE");
     g_unsetenv("HEARKEN_VULKAN_FAULT");
     g_unsetenv("HEARKEN_VULKAN_KERNELS");
+    g_unsetenv("HEARKEN_VULKAN_INT8");
 
     bool ok = true;
     for (size_t i = 0; i < G_N_ELEMENTS(greedy_types) && ok; i++)

@@ -44,6 +44,15 @@ typedef struct rope_angles {
     VkDeviceSize   offset;
 } rope_angles;
 
+/* The activations last quantized to bytes, as they were then: q, k and v
+ * (gate and up) read the same ones, which no write has changed while the
+ * buffer's epoch of its last write is the same (vk-recorder.h). */
+typedef struct x8_source {
+    const hk_vk_mem *mem;
+    uint64_t         written;
+    uint32_t         off, k, n;
+} x8_source;
+
 typedef struct vulkan_backend {
     hk_vk_device    *d;
     hk_vk_pipelines *p;
@@ -51,6 +60,9 @@ typedef struct vulkan_backend {
     shader_sizes     sizes;
     rope_angles      rope;
     bool             rope_valid;
+    bool             int8;   /* quantized weights meet activations as bytes */
+    hk_tensor        x8;     /* those bytes (quantize_q8), grown as needed */
+    x8_source        x8_of;  /* what x8 holds */
 } vulkan_backend;
 
 static vulkan_backend *
@@ -131,6 +143,14 @@ type_suffix(hk_type type)
     case HK_TYPE_Q6_K: return "q6_k";
     default:           return NULL;
     }
+}
+
+/* The types of shaders/meson.build's quantized_types. */
+static bool
+has_byte_kernels(hk_type type)
+{
+    return type != HK_TYPE_F32 && type != HK_TYPE_F16 && type != HK_TYPE_BF16 &&
+           type_suffix(type) != NULL;
 }
 
 static uint32_t
@@ -256,6 +276,40 @@ vk_get_rows(hk_backend *be, const hk_tensor *table, const int32_t *ids, hk_tenso
 
 /* ------------------------------------------------------------ matmul */
 
+/* x's rows as quantize_q8's blocks of bytes, in vb->x8. */
+static bool
+quantize_x(vulkan_backend *vb, const hk_tensor *x)
+{
+    uint64_t blocks = (uint64_t)x->ne[1] * (uint64_t)(x->ne[0] / 32);
+    x8_source source = {
+        mem_of(x), mem_of(x)->written, f32_off(x), (uint32_t)x->ne[0], (uint32_t)x->ne[1],
+    };
+    const x8_source *held = &vb->x8_of;
+    if (held->mem == source.mem && held->written == source.written && held->off == source.off &&
+        held->k == source.k && held->n == source.n)
+        return true;
+    vb->x8_of = (x8_source){ 0 };
+    if (!vb->x8.buffer || (uint64_t)vb->x8.ne[1] < blocks) {
+        hk_error e = { 0 };
+        if (vb->x8.buffer)
+            hk_vk_release(vb->r, mem_of(&vb->x8));
+        vb->x8.buffer = NULL;
+        if (new_tensor(vb, HK_TYPE_F32, 12, (int64_t)blocks, 48, NULL, &vb->x8, &e) < 0) {
+            hk_vk_recorder_fail(vb->r, &e);
+            return false;
+        }
+    }
+    struct hk_shader_quantize_q8 p = {
+        .k = (uint32_t)x->ne[0], .n = (uint32_t)x->ne[1], .x_off = f32_off(x),
+    };
+    hk_vk_binding b[] = { in(0, x), out(2, &vb->x8) };
+    hk_vk_dispatch_1d(vb->r, "quantize_q8", vb->sizes.elementwise, 1, &p, sizeof p, b, 2,
+                      groups_of(blocks, vb->sizes.elementwise[0]));
+    if (!hk_vk_recorder_failed(vb->r))
+        vb->x8_of = source;
+    return true;
+}
+
 static void
 vk_matmul(hk_backend *be, const hk_tensor *x, const hk_tensor *w, hk_tensor *y)
 {
@@ -264,19 +318,25 @@ vk_matmul(hk_backend *be, const hk_tensor *x, const hk_tensor *w, hk_tensor *y)
         .k = (uint32_t)w->ne[0], .m = (uint32_t)w->ne[1], .n = (uint32_t)x->ne[1],
         .w_row0 = weight_row0(w), .x_off = f32_off(x), .y_off = f32_off(y),
     };
-    hk_vk_binding b[] = { quads(0, w), quads(1, x), out(2, y) };
+    /* the float kernels read x itself, the byte kernels its blocks */
+    bool bytes = vb->int8 && has_byte_kernels(w->type);
+    if (bytes && !quantize_x(vb, x))
+        return;
+    hk_vk_binding b[] = { quads(0, w), bytes ? quads(1, &vb->x8) : quads(1, x), out(2, y) };
     const uint32_t *mv = vb->sizes.matvec, *mm = vb->sizes.matmul;
+    const char *kind = bytes ? "_q8" : "";
     char shader[32];
     if (p.n <= MATVEC_MAX_TOKENS) {
         /* y (n, m): WG / TPR * R rows of w per workgroup */
-        snprintf(shader, sizeof shader, "matvec_%s", type_suffix(w->type));
+        snprintf(shader, sizeof shader, "matvec%s_%s", kind, type_suffix(w->type));
         hk_vk_dispatch(vb->r, shader, mv, 3, &p, sizeof p, b, 3,
                        groups_of(p.m, mv[0] / mv[1] * mv[2]), 1);
     } else {
-        /* y (n, m): tiles of BM rows by BN tokens */
-        snprintf(shader, sizeof shader, "matmul_%s", type_suffix(w->type));
-        hk_vk_dispatch(vb->r, shader, mm, 6, &p, sizeof p, b, 3, groups_of(p.m, mm[1]),
-                       groups_of(p.n, mm[2]));
+        /* y (n, m): tiles of BM rows by BN tokens (the byte kernel has
+         * them in shared memory only) */
+        snprintf(shader, sizeof shader, "matmul%s_%s", kind, type_suffix(w->type));
+        hk_vk_dispatch(vb->r, shader, mm, bytes ? 5 : 6, &p, sizeof p, b, 3,
+                       groups_of(p.m, mm[1]), groups_of(p.n, mm[2]));
     }
 }
 
@@ -492,6 +552,8 @@ vk_supports_op(hk_backend *be, hk_op op)
 static void
 destroy(vulkan_backend *vb)
 {
+    if (vb->x8.buffer)
+        hk_vk_release(vb->r, mem_of(&vb->x8));
     hk_vk_recorder_free(vb->r);
     hk_vk_pipelines_free(vb->p);
     hk_vk_device_close(vb->d);
@@ -552,6 +614,21 @@ cpu_kernels(const hk_vk_device *d)
     return d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
+/* Whether quantized weights meet the activations as bytes: where the
+ * device multiplies packed bytes in hardware, with the kernels for a GPU
+ * (the byte kernel's tiles live in shared memory).  HEARKEN_VULKAN_INT8=1
+ * or 0 decides on any device with the dot product (the tests run both). */
+static bool
+int8_kernels(const hk_vk_device *d)
+{
+    const char *forced = getenv("HEARKEN_VULKAN_INT8");
+    if (!d->caps.int8_dot || cpu_kernels(d))
+        return false;
+    if (forced && (strcmp(forced, "0") == 0 || strcmp(forced, "1") == 0))
+        return forced[0] == '1';
+    return d->caps.int8_dot_fast;
+}
+
 /* Workgroups within the device's limits (every device allows 128
  * invocations and 16 KiB of shared memory, which the tiles fill). */
 static void
@@ -598,6 +675,7 @@ hk_backend_vulkan_new(const hk_backend_vulkan_params *params, hk_backend **ret, 
         rc = hk_vk_recorder_new(vb->d, vb->p, &vb->r, err);
     if (rc == 0) {
         choose_sizes(vb->d, &vb->sizes);
+        vb->int8 = int8_kernels(vb->d);
         rc = hk_backend_new(&vulkan_iface, vb, ret, err);
     }
     if (rc < 0)

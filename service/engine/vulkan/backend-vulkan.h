@@ -5,7 +5,10 @@
  * step (a forward call) and run at sync, one compute shader per op
  * (shaders/), its variant chosen by the weight type and its sizes by what
  * the device reported (HEARKEN_VULKAN_KERNELS=gpu or cpu forces the
- * variants for a GPU or for a CPU implementation such as lavapipe).
+ * variants for a GPU or for a CPU implementation such as lavapipe).  On a
+ * GPU with a fast integer dot product, quantized weights meet activations
+ * rounded to bytes, as the CPU backend's do (HEARKEN_VULKAN_INT8=1 or 0
+ * forces it either way where the device has the dot product at all).
  */
 #pragma once
 

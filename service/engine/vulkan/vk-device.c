@@ -163,6 +163,29 @@ unusable(const hk_vk_device *d, VkPhysicalDevice pd, const VkPhysicalDevicePrope
     return NULL;
 }
 
+/* The integer dot product of packed bytes, through the extension (which
+ * drivers of Vulkan 1.3, where it is core, still list). */
+static void
+probe_int8_dot(hk_vk_device *d)
+{
+    if (!has_extension(d, d->phys, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME))
+        return;
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dot = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR,
+    };
+    VkPhysicalDeviceFeatures2 f = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &dot };
+    d->vk.vkGetPhysicalDeviceFeatures2(d->phys, &f);
+    VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR speed = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR,
+    };
+    VkPhysicalDeviceProperties2 props = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &speed,
+    };
+    d->vk.vkGetPhysicalDeviceProperties2(d->phys, &props);
+    d->caps.int8_dot = dot.shaderIntegerDotProduct;
+    d->caps.int8_dot_fast = d->caps.int8_dot && speed.integerDotProduct4x8BitPackedSignedAccelerated;
+}
+
 static void
 probe_caps(hk_vk_device *d)
 {
@@ -197,7 +220,7 @@ probe_caps(hk_vk_device *d)
         d->vk.vkGetPhysicalDeviceFeatures2(d->phys, &f);
         c->fp16_arithmetic = f16.shaderFloat16;
     }
-    c->int8_dot = has_extension(d, d->phys, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+    probe_int8_dot(d);
 }
 
 static void
@@ -209,7 +232,8 @@ describe(hk_vk_device *d)
              d->props.deviceName, hk_vk_device_type_name(d->props.deviceType),
              VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
              c->subgroup_size, c->max_shared_bytes / 1024,
-             c->fp16_arithmetic ? ", fp16" : "", c->int8_dot ? ", int8 dot" : "");
+             c->fp16_arithmetic ? ", fp16" : "",
+             c->int8_dot_fast ? ", int8 dot" : c->int8_dot ? ", int8 dot (emulated)" : "");
 }
 
 /* ---------------------------------------------------------- selection */
@@ -275,20 +299,26 @@ create_device(hk_vk_device *d, hk_error *err)
         .queueCount = 1,
         .pQueuePriorities = &priority,
     };
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dot = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR,
+        .shaderIntegerDotProduct = VK_TRUE,
+    };
     VkPhysicalDevice16BitStorageFeatures s16 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .pNext = d->caps.int8_dot ? &dot : NULL,
         .storageBuffer16BitAccess = VK_TRUE,
     };
     VkPhysicalDeviceFeatures2 features = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16,
     };
-    const char *extensions[] = { VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME };
+    const char *extensions[] = { VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME,
+                                 VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME };
     VkDeviceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .pNext = &features,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
-        .enabledExtensionCount = 1,
+        .enabledExtensionCount = d->caps.int8_dot ? 2 : 1,
         .ppEnabledExtensionNames = extensions,
     };
     VkResult r = d->vk.vkCreateDevice(d->phys, &info, NULL, &d->device);

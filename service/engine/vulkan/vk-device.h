@@ -20,7 +20,8 @@ typedef struct hk_vk_caps {
     uint32_t     api_version;
     uint32_t     subgroup_size;
     bool         fp16_arithmetic;      /* shaderFloat16 */
-    bool         int8_dot;             /* VK_KHR_shader_integer_dot_product */
+    bool         int8_dot;             /* shaderIntegerDotProduct: enabled */
+    bool         int8_dot_fast;        /* …of packed 4 x 8-bit signed, in hardware */
     uint32_t     max_shared_bytes;
     uint32_t     max_invocations;      /* per workgroup */
     uint32_t     max_groups[3];
