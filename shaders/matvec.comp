@@ -4,13 +4,13 @@
  *
  * Each group of TPR invocations takes R rows of w and strides along them
  * 32 weights (a unit) at a time, dotting each unit with the token's x,
- * so x is read once for R rows; the TPR partial sums of a row meet in a
- * shared-memory tree.  A GPU wants TPR neighbours reading neighbouring
- * units of one row (a subgroup's worth); a CPU implementation wants TPR
- * 1: no reduction at all.  Tokens go one after the other (a loop, not
- * unrolled code: lavapipe compiles each pipeline on first use, in time
- * that grows with the code).  A row of float weights that is not whole
- * units goes one weight at a time. */
+ * so x is read once for R rows; the TPR partial sums of a row are added
+ * up at the end (row-sum.glsl).  A GPU wants TPR lanes reading
+ * neighbouring units of one row (a subgroup's worth); a CPU
+ * implementation wants TPR 1: no reduction at all.  Tokens go one after
+ * the other (a loop, not unrolled code: lavapipe compiles each pipeline on
+ * first use, in time that grows with the code).  A row of float weights
+ * that is not whole units goes one weight at a time. */
 #include "common.glsl"
 #include "weights.glsl"
 
@@ -22,7 +22,7 @@ layout(constant_id = 2) const uint R = 2;     /* rows per invocation */
 layout(binding = 6) uniform usamplerBuffer X;   /* f32 activations */
 layout(binding = 2, std430) writeonly buffer Y { float y[]; };
 
-shared float partial[TPR > 1u ? WG * R : 1u];
+#include "row-sum.glsl"
 
 /* acc[r] = this invocation's share of row row0 + r . token c's x */
 void
@@ -57,27 +57,15 @@ dot_rows(uint row0, uint lane, uint c, out float acc[R])
 void
 main()
 {
-    uint tid = gl_LocalInvocationID.x, lane = tid % TPR;
-    uint row0 = (gl_WorkGroupID.x * (WG / TPR) + tid / TPR) * R;
+    uint tid = gl_LocalInvocationID.x, group;
+    uint lane = row_lane(tid, group);
+    uint row0 = (gl_WorkGroupID.x * (WG / TPR) + group) * R;
 
     /* token by token: w is read again for each, from the cache */
     for (uint c = 0u; c < p.n; c++) {
         float acc[R];
         dot_rows(row0, lane, c, acc);
-        if (TPR > 1u) {
-            [[unroll]] for (uint r = 0u; r < R; r++)
-                partial[r * WG + tid] = acc[r];
-            barrier();
-            for (uint s = TPR / 2u; s > 0u; s /= 2u) {
-                if (lane < s)
-                    [[unroll]] for (uint r = 0u; r < R; r++)
-                        partial[r * WG + tid] += partial[r * WG + tid + s];
-                barrier();
-            }
-            [[unroll]] for (uint r = 0u; r < R; r++)
-                acc[r] = partial[r * WG + tid];
-            barrier();
-        }
+        row_sum(tid, lane, acc);
         if (lane == 0u)
             [[unroll]] for (uint r = 0u; r < R; r++)
                 if (row0 + r < p.m)

@@ -15,13 +15,14 @@ layout(constant_id = 2) const uint R = 2;     /* rows per invocation */
 
 layout(binding = 2, std430) writeonly buffer Y { float y[]; };
 
-shared float partial[TPR > 1u ? WG * R : 1u];
+#include "row-sum.glsl"
 
 void
 main()
 {
-    uint tid = gl_LocalInvocationID.x, lane = tid % TPR, units = p.k / 32u;
-    uint row0 = (gl_WorkGroupID.x * (WG / TPR) + tid / TPR) * R;
+    uint tid = gl_LocalInvocationID.x, group, units = p.k / 32u;
+    uint lane = row_lane(tid, group);
+    uint row0 = (gl_WorkGroupID.x * (WG / TPR) + group) * R;
 
     for (uint c = 0u; c < p.n; c++) {
         float acc[R];
@@ -38,20 +39,7 @@ main()
                 acc[r] += dot_unit8(q, so, a, meta);
             }
         }
-        if (TPR > 1u) {
-            [[unroll]] for (uint r = 0u; r < R; r++)
-                partial[r * WG + tid] = acc[r];
-            barrier();
-            for (uint s = TPR / 2u; s > 0u; s /= 2u) {
-                if (lane < s)
-                    [[unroll]] for (uint r = 0u; r < R; r++)
-                        partial[r * WG + tid] += partial[r * WG + tid + s];
-                barrier();
-            }
-            [[unroll]] for (uint r = 0u; r < R; r++)
-                acc[r] = partial[r * WG + tid];
-            barrier();
-        }
+        row_sum(tid, lane, acc);
         if (lane == 0u)
             [[unroll]] for (uint r = 0u; r < R; r++)
                 if (row0 + r < p.m)

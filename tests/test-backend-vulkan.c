@@ -641,16 +641,18 @@ main(void)
         printf("cpu backend: %s\n", err.message);
         return EXIT_FAILURE;
     }
-    /* every variant of the kernels, whatever the device: CI has only
-     * lavapipe, which would run only those for a CPU implementation, and
-     * without the byte kernels */
+    /* every form of the kernels, whatever the device: CI has only
+     * lavapipe, which would run only those for a CPU implementation, with
+     * floats; matvec's rows added up by a subgroup with the byte kernels,
+     * by a tree in shared memory with the float ones */
     static const struct {
-        const char *kernels, *int8;
-    } variants[] = { { "cpu", "0" }, { "gpu", "0" }, { "gpu", "1" } };
+        const char *kernels, *int8, *subgroup;
+    } variants[] = { { "cpu", "0", "0" }, { "gpu", "0", "0" }, { "gpu", "1", "1" } };
     int failed = 0;
     for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
         g_setenv("HEARKEN_VULKAN_KERNELS", variants[i].kernels, TRUE);
         g_setenv("HEARKEN_VULKAN_INT8", variants[i].int8, TRUE);
+        g_setenv("HEARKEN_VULKAN_SUBGROUP", variants[i].subgroup, TRUE);
         hk_backend_vulkan_params p = { .device = -1, .allow_cpu = true };
         if (hk_backend_vulkan_new(&p, &vk_be, &err) < 0) {
             printf("SKIP: no usable Vulkan device: %s\n", err.message);
@@ -663,8 +665,9 @@ main(void)
             hk_backend_free(vk_be);
             continue;
         }
-        printf("Vulkan device: %s; the kernels for a %s%s\n", hk_backend_description(vk_be),
-               variants[i].kernels, bytes ? ", multiplying bytes" : "");
+        printf("Vulkan device: %s; the kernels for a %s%s%s\n", hk_backend_description(vk_be),
+               variants[i].kernels, bytes ? ", multiplying bytes" : "",
+               strcmp(variants[i].subgroup, "1") == 0 ? ", rows added up by subgroups" : "");
         /* one process: the backends (and their pipelines) serve every test */
         SRunner *runner = srunner_create(vulkan_suite());
         srunner_set_fork_status(runner, CK_NOFORK);

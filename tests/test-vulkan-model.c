@@ -302,6 +302,7 @@ main(void)
     g_unsetenv("HEARKEN_VULKAN_FAULT");
     g_unsetenv("HEARKEN_VULKAN_KERNELS");
     g_unsetenv("HEARKEN_VULKAN_INT8");
+    g_unsetenv("HEARKEN_VULKAN_SUBGROUP");
 
     bool ok = true;
     for (size_t i = 0; i < G_N_ELEMENTS(greedy_types) && ok; i++)

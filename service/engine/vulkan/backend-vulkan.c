@@ -60,6 +60,7 @@ typedef struct vulkan_backend {
     shader_sizes     sizes;
     rope_angles      rope;
     bool             rope_valid;
+    bool             row_sum_subgroup;   /* matvec's lanes of a row are a subgroup */
     bool             int8;   /* quantized weights meet activations as bytes */
     hk_tensor        x8;     /* those bytes (quantize_q8), grown as needed */
     x8_source        x8_of;  /* what x8 holds */
@@ -328,7 +329,8 @@ vk_matmul(hk_backend *be, const hk_tensor *x, const hk_tensor *w, hk_tensor *y)
     char shader[32];
     if (p.n <= MATVEC_MAX_TOKENS) {
         /* y (n, m): WG / TPR * R rows of w per workgroup */
-        snprintf(shader, sizeof shader, "matvec%s_%s", kind, type_suffix(w->type));
+        snprintf(shader, sizeof shader, "matvec%s%s_%s", kind, vb->row_sum_subgroup ? "_sg" : "",
+                 type_suffix(w->type));
         hk_vk_dispatch(vb->r, shader, mv, 3, &p, sizeof p, b, 3,
                        groups_of(p.m, mv[0] / mv[1] * mv[2]), 1);
     } else {
@@ -614,19 +616,38 @@ cpu_kernels(const hk_vk_device *d)
     return d->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
+/* A choice the device's report makes unless the environment variable
+ * says 0 or 1 (the tests run every form on lavapipe). */
+static bool
+unless_forced(const char *variable, bool chosen)
+{
+    const char *forced = getenv(variable);
+    if (forced && (strcmp(forced, "0") == 0 || strcmp(forced, "1") == 0))
+        return forced[0] == '1';
+    return chosen;
+}
+
 /* Whether quantized weights meet the activations as bytes: where the
  * device multiplies packed bytes in hardware, with the kernels for a GPU
- * (the byte kernel's tiles live in shared memory).  HEARKEN_VULKAN_INT8=1
- * or 0 decides on any device with the dot product (the tests run both). */
+ * (the byte kernel's tiles live in shared memory); HEARKEN_VULKAN_INT8
+ * decides on any device with the dot product. */
 static bool
 int8_kernels(const hk_vk_device *d)
 {
-    const char *forced = getenv("HEARKEN_VULKAN_INT8");
     if (!d->caps.int8_dot || cpu_kernels(d))
         return false;
-    if (forced && (strcmp(forced, "0") == 0 || strcmp(forced, "1") == 0))
-        return forced[0] == '1';
-    return d->caps.int8_dot_fast;
+    return unless_forced("HEARKEN_VULKAN_INT8", d->caps.int8_dot_fast);
+}
+
+/* Whether matvec's lanes of a row, being a subgroup, add up across it
+ * (shaders/row-sum.glsl); HEARKEN_VULKAN_SUBGROUP=0 keeps the tree in
+ * shared memory. */
+static bool
+subgroup_row_sum(const hk_vk_device *d, const shader_sizes *s)
+{
+    if (!d->caps.subgroup_sum || s->matvec[1] == 1 || s->matvec[1] != d->caps.subgroup_size)
+        return false;
+    return unless_forced("HEARKEN_VULKAN_SUBGROUP", true);
 }
 
 /* Workgroups within the device's limits (every device allows 128
@@ -676,6 +697,7 @@ hk_backend_vulkan_new(const hk_backend_vulkan_params *params, hk_backend **ret, 
     if (rc == 0) {
         choose_sizes(vb->d, &vb->sizes);
         vb->int8 = int8_kernels(vb->d);
+        vb->row_sum_subgroup = subgroup_row_sum(vb->d, &vb->sizes);
         rc = hk_backend_new(&vulkan_iface, vb, ret, err);
     }
     if (rc < 0)

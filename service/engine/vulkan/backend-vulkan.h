@@ -8,7 +8,9 @@
  * variants for a GPU or for a CPU implementation such as lavapipe).  On a
  * GPU with a fast integer dot product, quantized weights meet activations
  * rounded to bytes, as the CPU backend's do (HEARKEN_VULKAN_INT8=1 or 0
- * forces it either way where the device has the dot product at all).
+ * forces it either way where the device has the dot product at all); a
+ * row's lanes in the matrix × vector kernels add up across a subgroup
+ * where the device can (HEARKEN_VULKAN_SUBGROUP=0: in shared memory).
  */
 #pragma once
 

@@ -204,6 +204,9 @@ probe_caps(hk_vk_device *d)
     const VkPhysicalDeviceLimits *l = &d->props.limits;
     c->api_version = d->props.apiVersion;
     c->subgroup_size = subgroup.subgroupSize ? subgroup.subgroupSize : 1;
+    VkSubgroupFeatureFlags sum = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+    c->subgroup_sum = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                      (subgroup.supportedOperations & sum) == sum;
     c->max_shared_bytes = l->maxComputeSharedMemorySize;
     c->max_invocations = l->maxComputeWorkGroupInvocations;
     memcpy(c->max_groups, l->maxComputeWorkGroupCount, sizeof c->max_groups);

@@ -19,6 +19,7 @@
 typedef struct hk_vk_caps {
     uint32_t     api_version;
     uint32_t     subgroup_size;
+    bool         subgroup_sum;         /* compute shaders add across a subgroup */
     bool         fp16_arithmetic;      /* shaderFloat16 */
     bool         int8_dot;             /* shaderIntegerDotProduct: enabled */
     bool         int8_dot_fast;        /* …of packed 4 x 8-bit signed, in hardware */
