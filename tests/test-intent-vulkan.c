@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hk-check.h"
+#include "hk-intent-data.h"
 #include "hk-nmse.h"
 #include "hk-rng.h"
 #include "hk-subprocess.h"
@@ -471,14 +472,20 @@ START_TEST(test_train_steps)
     hk_error err = { 0 };
     ck_assert_msg(hk_vk_intent_trainer_new(vk, gpu, 8, &a, &t, &err) == 0, "%s", err.message);
 
+    /* the masks drawn as the CPU's forward pass draws them, example by example */
+    uint32_t n_pooled = hk_intent_pooled_size(&gpu->hp);
+    float *masks = g_new(float, G_N_ELEMENTS(batch) * n_pooled);
     uint64_t rng_cpu = 3, rng_gpu = 3;
     for (int step = 0; step < 3; step++) {
         size_t n = step == 1 ? 2 : G_N_ELEMENTS(batch);
         cpu_step(cpu, &a, batch + (step == 1 ? 3 : 0), n, 0.25f, &rng_cpu, grad, md, vd, me, ve);
-        ck_assert_msg(hk_vk_intent_train_step(t, batch + (step == 1 ? 3 : 0), n, 0.25f, &rng_gpu, &err) == 0,
+        for (size_t i = 0; i < n; i++)
+            hk_intent_dropout_mask(n_pooled, 0.25f, &rng_gpu, masks + i * n_pooled);
+        ck_assert_msg(hk_vk_intent_train_step(t, batch + (step == 1 ? 3 : 0), n, masks, &err) == 0,
                       "%s", err.message);
     }
     ck_assert_uint_eq(rng_gpu, rng_cpu);
+    g_free(masks);
     ck_assert_msg(hk_vk_intent_trainer_download(t, &err) == 0, "%s", err.message);
     double e = hk_nmse(gpu->block, cpu->block, n_dense);
     ck_assert_msg(e <= MAX_NMSE, "dense weights: NMSE %g", e);
@@ -489,10 +496,10 @@ START_TEST(test_train_steps)
     ck_assert_double_gt(hk_nmse(start->block, cpu->block, n_dense), 1e-6);
     hk_intent_model_free(start);
 
-    ck_assert_int_eq(hk_vk_intent_train_step(t, batch, 9, 0.0f, &rng_gpu, &err), -EINVAL);
+    ck_assert_int_eq(hk_vk_intent_train_step(t, batch, 9, NULL, &err), -EINVAL);
     ck_assert_str_eq(err.message, "vulkan intent: a batch of 9 examples, not 1 to 8");
     hk_intent_example bad = { "hi", 5 };
-    ck_assert_int_eq(hk_vk_intent_train_step(t, &bad, 1, 0.0f, &rng_gpu, &err), -EINVAL);
+    ck_assert_int_eq(hk_vk_intent_train_step(t, &bad, 1, NULL, &err), -EINVAL);
 
     hk_vk_intent_trainer_free(t);
     hk_intent_model_free(cpu);
@@ -582,6 +589,95 @@ START_TEST(test_cli_backend)
 }
 END_TEST
 
+/* Training from scratch on the device gives the CPU's model: the typos and
+ * dropout masks are drawn alike, only the sums' rounding differs.  Two
+ * epochs end before weight averaging starts, six average the last two. */
+START_TEST(test_training_on_the_device)
+{
+    hk_intent_data data;
+    GPtrArray *texts;
+    hk_intent_data_init(&data, 11);
+    GArray *train = hk_intent_data_examples(&data, 20, &texts);
+    hk_intent_config c;
+    hk_intent_data_config(&c);
+    c.epochs = _i == 0 ? 2 : 6;
+    hk_intent_model *on_cpu, *on_device;
+    hk_error err = { 0 };
+    ck_assert_int_eq(hk_intent_train(&c, hk_intent_data_labels, HK_INTENT_DATA_LABELS,
+                                     (hk_intent_example *) train->data, train->len, &on_cpu, &err), 0);
+    c.device = vk;
+    ck_assert_msg(hk_intent_train(&c, hk_intent_data_labels, HK_INTENT_DATA_LABELS,
+                                  (hk_intent_example *) train->data, train->len, &on_device, &err) == 0,
+                  "%s", err.message);
+
+    size_t n_dense = hk_intent_dense_size(&on_cpu->hp);
+    size_t n_embd = (size_t) on_cpu->hp.n_buckets * on_cpu->hp.dim;
+    double e = hk_nmse(on_device->block, on_cpu->block, n_dense);
+    ck_assert_msg(e <= MAX_NMSE, "dense weights after %u epochs: NMSE %g", c.epochs, e);
+    e = hk_nmse(on_device->embd, on_cpu->embd, n_embd);
+    ck_assert_msg(e <= MAX_NMSE, "embedding after %u epochs: NMSE %g", c.epochs, e);
+    double acc_cpu = hk_intent_data_accuracy(on_cpu, (hk_intent_example *) train->data, train->len);
+    double acc_device = hk_intent_data_accuracy(on_device, (hk_intent_example *) train->data, train->len);
+    ck_assert_double_eq_tol(acc_device, acc_cpu, 0.02);
+
+    hk_intent_model_free(on_cpu);
+    hk_intent_model_free(on_device);
+    g_array_unref(train);
+    g_ptr_array_unref(texts);
+    hk_intent_data_clear(&data);
+}
+END_TEST
+
+/* train-intents --backend vulkan trains there and says so; a bad name is
+ * refused before any training. */
+START_TEST(test_cli_trains_on_vulkan)
+{
+    char *dir = g_dir_make_tmp("hearken-intent-data-XXXXXX", NULL);
+    char *lang = g_build_filename(dir, "en", NULL);
+    g_mkdir(lang, 0700);
+    hk_intent_data data;
+    hk_intent_data_init(&data, 5);
+    for (int split = 0; split < 2; split++) {
+        GString *tsv = g_string_new(NULL);
+        for (int l = 0; l < HK_INTENT_DATA_LABELS; l++)
+            for (int i = 0; i < 6; i++) {
+                char *s = hk_intent_data_sentence(&data, l, false);
+                g_string_append_printf(tsv, "%s\t%s\n", hk_intent_data_labels[l], s);
+                g_free(s);
+            }
+        char *path = g_build_filename(lang, split ? "test.tsv" : "train.tsv", NULL);
+        ck_assert(g_file_set_contents(path, tsv->str, (gssize) tsv->len, NULL));
+        g_free(path);
+        g_string_free(tsv, TRUE);
+    }
+    hk_intent_data_clear(&data);
+
+    char *engine = hk_built_cli("hearken-engine");
+    char *out = g_build_filename(dir, "model.gguf", NULL);
+    const char *argv[] = { engine, "train-intents", "--data", dir, "--out", out, "--epochs", "2",
+                           "--buckets", "4096", "--dim", "16", "--filters", "16",
+                           "--backend", "vulkan", NULL };
+    hk_run_result r = hk_run(argv);
+    ck_assert_msg(r.status == 0, "stderr: %s", r.err);
+    ck_assert_msg(strstr(r.err, "backend:    vulkan\nreason:     Vulkan on "), "%s", r.err);
+    ck_assert_msg(strstr(r.out, "test accuracy en: "), "%s", r.out);
+    ck_assert(g_file_test(out, G_FILE_TEST_IS_REGULAR));
+    hk_run_result_clear(&r);
+
+    argv[G_N_ELEMENTS(argv) - 2] = "gpu";
+    r = hk_run(argv);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "--backend"), "%s", r.err);
+    hk_run_result_clear(&r);
+
+    hk_tmpdir_remove(dir);
+    g_free(dir);
+    g_free(lang);
+    g_free(out);
+    g_free(engine);
+}
+END_TEST
+
 START_TEST(test_bad_sizes_are_refused)
 {
     hk_vk_mem *m;
@@ -612,6 +708,8 @@ intent_vulkan_suite(void)
     tcase_add_test(model, test_classify_shipped_model);
     tcase_add_loop_test(model, test_train_steps, 0, 2);
     tcase_add_test(model, test_cli_backend);
+    tcase_add_loop_test(model, test_training_on_the_device, 0, 2);
+    tcase_add_test(model, test_cli_trains_on_vulkan);
     suite_add_tcase(s, model);
     return s;
 }

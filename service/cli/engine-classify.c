@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine-commands.h"
+#include "engine-intent-device.h"
 #include "engine-options.h"
 #include "intent.h"
 #include "vulkan/vk-config.h"
@@ -71,86 +72,33 @@ by_probability(const void *a, const void *b)
 /* Where texts are classified: the CPU, or a Vulkan device that holds a
  * copy of the weights (vm not NULL). */
 typedef struct classifier {
-    hk_intent_model    *m;
+    hk_intent_model     *m;
+    engine_intent_device dev;
 #if HK_HAVE_VULKAN
-    hk_vk_intent       *vk;
-    hk_vk_intent_model *vm;
+    hk_vk_intent_model  *vm;
 #endif
-    char                reason[HK_BACKEND_REASON_MAX];
 } classifier;
 
-#if HK_HAVE_VULKAN
-static int
-open_vulkan(classifier *c, bool allow_cpu, hk_error *err)
-{
-    int rc = hk_vk_intent_new(-1, allow_cpu, &c->vk, err);
-    if (rc == 0)
-        rc = hk_vk_intent_model_new(c->vk, c->m, &c->vm, err);
-    if (rc < 0) {
-        hk_vk_intent_free(c->vk);
-        c->vk = NULL;
-    }
-    return rc;
-}
-
 static bool
 on_vulkan(const classifier *c)
 {
-    return c->vm != NULL;
+    return c->dev.vk != NULL;
 }
 
-static const char *
-vulkan_description(const classifier *c)
-{
-    return hk_vk_intent_description(c->vk);
-}
-#else
-static int
-open_vulkan(classifier *c, bool allow_cpu, hk_error *err)
-{
-    return hk_error_set(err, -ENOTSUP, "this build of Hearken has no Vulkan backend");
-}
-
-static bool
-on_vulkan(const classifier *c)
-{
-    return false;
-}
-
-static const char *
-vulkan_description(const classifier *c)
-{
-    return NULL;
-}
-#endif
-
-/* The backend as hk_backend_select picks one for a language model: auto
- * takes Vulkan on a real GPU, vulkan any device, lavapipe included; the
- * CPU whenever Vulkan cannot start, and the reason says why.  False after
- * printing that HEARKEN_BACKEND names no backend. */
+/* The weights onto the device engine-intent-device.c chose; the CPU when
+ * they do not go.  False after printing that the backend is no name. */
 static bool
 classifier_open(classifier *c, hk_intent_model *m, const char *backend)
 {
-    const char *name = backend ? backend : getenv("HEARKEN_BACKEND");
     *c = (classifier) { .m = m };
-    if (!name || !*name)
-        name = "auto";
-    if (!hk_backend_name_is_valid(name)) {
-        engine_error("classify: HEARKEN_BACKEND '%s' is not auto, vulkan or cpu", name);
+    if (!engine_intent_device_open(&c->dev, "classify", backend, "classifying"))
         return false;
-    }
-    bool asked = strcmp(name, "vulkan") == 0;
-    hk_error why = { 0 };
-    if (strcmp(name, "cpu") == 0)
-        snprintf(c->reason, sizeof c->reason, "the CPU, as asked");
-    else if (open_vulkan(c, asked, &why) == 0)
-        snprintf(c->reason, sizeof c->reason, "Vulkan on %s%s", vulkan_description(c),
-                 asked ? ", as asked" : ", the best device found");
-    else
-        snprintf(c->reason, sizeof c->reason, "%s%.400s; classifying on the CPU",
-                 asked ? "Vulkan was asked for, but " : "", why.message);
-    fprintf(stderr, "backend:    %s\n", on_vulkan(c) ? "vulkan" : "cpu");
-    fprintf(stderr, "reason:     %s\n", c->reason);
+#if HK_HAVE_VULKAN
+    hk_error err = { 0 };
+    if (c->dev.vk && hk_vk_intent_model_new(c->dev.vk, m, &c->vm, &err) < 0)
+        engine_intent_device_leave(&c->dev, err.message);
+#endif
+    engine_intent_device_print(&c->dev);
     return true;
 }
 
@@ -159,8 +107,8 @@ classifier_close(classifier *c)
 {
 #if HK_HAVE_VULKAN
     hk_vk_intent_model_free(c->vm);
-    hk_vk_intent_free(c->vk);
 #endif
+    engine_intent_device_close(&c->dev);
 }
 
 /* on_device: on the Vulkan device (when the classifier has one). */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine-commands.h"
+#include "engine-intent-device.h"
 #include "engine-options.h"
 #include "intent.h"
 
@@ -30,7 +31,7 @@ typedef struct language {
 } language;
 
 typedef struct train_options {
-    engine_options   common;   /* for the value parsers' messages */
+    engine_options   common;   /* --backend and the value parsers' messages */
     const char      *data_dir;
     const char      *out_path;
     hk_intent_config config;
@@ -42,6 +43,7 @@ static void
 usage(FILE *out)
 {
     fputs("usage: hearken-engine train-intents --data DIR --out FILE [--epochs N] [--seed S]\n"
+          "                                     [--backend NAME]\n"
           "\n"
           "Train the intent model on DIR/*/train.tsv (one folder per language,\n"
           "lines \"label<TAB>text\"), print its accuracy on each DIR/*/test.tsv\n"
@@ -56,7 +58,9 @@ usage(FILE *out)
           "  --filters N     convolution filters per width (default 64)\n"
           "  --lr X          Adam's learning rate (default 0.005)\n"
           "  --dropout X     dropout on the pooled features (default 0.5)\n"
-          "  --batch N       examples per step (default 16)\n", out);
+          "  --batch N       examples per step (default 16)\n"
+          "  --backend NAME  auto, vulkan or cpu (default: $HEARKEN_BACKEND, else auto;\n"
+          "                  auto takes Vulkan only on a real GPU); the same model either way\n", out);
 }
 
 /* ---------------------------------------------------------------- reading the dataset */
@@ -267,6 +271,25 @@ report_accuracy(hk_intent_model *m, const char *language, const hk_intent_exampl
     printf("test accuracy %s: %.1f%% (%u/%u)\n", language, 100.0 * right / n, right, n);
 }
 
+/* Training on the device, and again on the CPU if the device fails: a
+ * lost device costs time, not the model. */
+static int
+train_on(engine_intent_device *dev, const hk_intent_config *config, GPtrArray *labels,
+         GArray *examples, hk_intent_model **ret, hk_error *err)
+{
+    hk_intent_config c = *config;
+    c.device = dev->vk;
+    int r = hk_intent_train(&c, (const char *const *) labels->pdata, (int) labels->len,
+                            (const hk_intent_example *) examples->data, examples->len, ret, err);
+    if (r < 0 && r != -EINVAL && dev->vk) {
+        engine_intent_device_leave(dev, err->message);
+        c.device = NULL;
+        r = hk_intent_train(&c, (const char *const *) labels->pdata, (int) labels->len,
+                            (const hk_intent_example *) examples->data, examples->len, ret, err);
+    }
+    return r;
+}
+
 static int
 train(const train_options *o)
 {
@@ -289,11 +312,15 @@ train(const train_options *o)
         g_ptr_array_add(tests, ex);
     }
 
+    engine_intent_device dev;
+    if (!engine_intent_device_open(&dev, "train-intents", o->common.backend, "training"))
+        return ENGINE_EXIT_USAGE;
     hk_error err = { 0 };
     hk_intent_model *m = NULL;
     double t0 = engine_now();
-    int r = hk_intent_train(&o->config, (const char *const *) labels->pdata, (int) labels->len,
-                            (const hk_intent_example *) examples->data, examples->len, &m, &err);
+    int r = train_on(&dev, &o->config, labels, examples, &m, &err);
+    engine_intent_device_print(&dev);
+    engine_intent_device_close(&dev);
     if (r < 0) {
         engine_error("train-intents: %s", err.message);
         return ENGINE_EXIT_ERROR;
@@ -328,6 +355,7 @@ parse_options(train_options *o, int argc, char **argv)
         { "lr",     required_argument, NULL, OPT_LR },
         { "dropout", required_argument, NULL, OPT_DROPOUT },
         { "batch",  required_argument, NULL, OPT_BATCH },
+        { "backend", required_argument, NULL, ENGINE_OPT_BACKEND },
         { "help",   no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -370,6 +398,9 @@ parse_options(train_options *o, int argc, char **argv)
             break;
         case OPT_BATCH:
             ok = engine_parse_u32(&o->common, "--batch", optarg, 1, 4096, &o->config.batch_size);
+            break;
+        case ENGINE_OPT_BACKEND:
+            ok = engine_options_parse(&o->common, opt, optarg) > 0;
             break;
         default:
             engine_options_unknown(&o->common, argv);

@@ -165,13 +165,19 @@ hk_intent_conv_pool_backward(const float *dpooled, const int32_t *argmax,
 /* ---------------------------------------------------------------- dropout */
 
 void
-hk_intent_dropout_forward(float *h, uint32_t n, float p, uint64_t *rng, float *mask)
+hk_intent_dropout_mask(uint32_t n, float p, uint64_t *rng, float *mask)
 {
     float keep = 1.0f / (1.0f - p);
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n; i++)
         mask[i] = hk_intent_rng_float(rng) < p ? 0.0f : keep;
+}
+
+void
+hk_intent_dropout_forward(float *h, uint32_t n, float p, uint64_t *rng, float *mask)
+{
+    hk_intent_dropout_mask(n, p, rng, mask);
+    for (uint32_t i = 0; i < n; i++)
         h[i] *= mask[i];
-    }
 }
 
 void

@@ -57,7 +57,8 @@ void hk_intent_conv_pool_backward(const float *dpooled, const int32_t *argmax,
 
 /* Inverted dropout: h (n) *= mask, mask[i] = 0 with probability p, else
  * 1 / (1 - p); the backward pass multiplies by the same mask. *rng is a
- * splitmix64 state. */
+ * splitmix64 state; drawing the mask alone takes the same draws. */
+void hk_intent_dropout_mask(uint32_t n, float p, uint64_t *rng, float *mask);
 void hk_intent_dropout_forward(float *h, uint32_t n, float p, uint64_t *rng, float *mask);
 void hk_intent_dropout_backward(float *dh, const float *mask, uint32_t n);
 

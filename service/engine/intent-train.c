@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "intent-private.h"
+#include "vulkan/vk-config.h"
+#if HK_HAVE_VULKAN
+#include "vulkan/vk-intent.h"
+#endif
 
 #define ADAM_BETA1 0.9f
 #define ADAM_BETA2 0.999f
@@ -37,9 +41,14 @@ hk_intent_config_init(hk_intent_config *c)
 /* ---------------------------------------------------------------- optimizer state */
 
 /* Gradients and Adam moments for one model; the embedding's moments are
- * a full table (calloc: pages the training never touches stay unmapped). */
+ * a full table (calloc: pages the training never touches stay unmapped).
+ * With a device, the steps run there, on its own copy of the weights and
+ * moments; the typos and dropout masks are drawn here all the same. */
 typedef struct trainer {
     hk_intent_model    *m;
+#if HK_HAVE_VULKAN
+    hk_vk_intent_trainer *device;
+#endif
     float              *grad_block;
     hk_intent_dense     grad;
     hk_intent_row_grads rows;
@@ -55,6 +64,9 @@ typedef struct trainer {
 static void
 trainer_clear(trainer *t)
 {
+#if HK_HAVE_VULKAN
+    hk_vk_intent_trainer_free(t->device);
+#endif
     free(t->grad_block);
     hk_intent_row_grads_clear(&t->rows);
     free(t->m_dense);
@@ -124,11 +136,71 @@ add_typos(const char *text, float rate, uint64_t *rng)
     return out;
 }
 
+/* ---------------------------------------------------------------- on a device */
+
+static int
+trainer_use_device(trainer *t, struct hk_vk_intent *device, uint32_t max_batch, hk_error *err)
+{
+#if HK_HAVE_VULKAN
+    return hk_vk_intent_trainer_new(device, t->m, max_batch, &t->adam, &t->device, err);
+#else
+    return hk_error_set(err, -ENOTSUP, "this build has no Vulkan backend");
+#endif
+}
+
+/* The device's weights into the model, for averaging or the end. */
+static int
+trainer_download(trainer *t, hk_error *err)
+{
+#if HK_HAVE_VULKAN
+    if (t->device)
+        return hk_vk_intent_trainer_download(t->device, err);
+#endif
+    return 0;
+}
+
+#if HK_HAVE_VULKAN
+/* The step on the device: each example's typos and then its dropout mask
+ * drawn here, in the order the CPU's step draws them (featurizing draws
+ * nothing), so both train the same model. */
+static int
+device_step(trainer *t, const hk_intent_example *const *batch, size_t n, hk_error *err)
+{
+    uint32_t n_pooled = hk_intent_pooled_size(&t->m->hp);
+    hk_intent_example *noisy = calloc(n, sizeof *noisy);
+    float *masks = t->dropout > 0.0f ? malloc(n * n_pooled * sizeof *masks) : NULL;
+    int r = noisy && (masks || t->dropout <= 0.0f) ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        noisy[i].label = batch[i]->label;
+        noisy[i].text = t->typo_rate > 0.0f ? add_typos(batch[i]->text, t->typo_rate, &t->rng)
+                                            : strdup(batch[i]->text);
+        r = noisy[i].text ? 0 : -ENOMEM;
+        if (masks)
+            hk_intent_dropout_mask(n_pooled, t->dropout, &t->rng, masks + i * n_pooled);
+    }
+    if (r == 0)
+        r = hk_vk_intent_train_step(t->device, noisy, n, masks, err);
+    else
+        hk_error_set(err, r, "out of memory training the intent model");
+    for (size_t i = 0; noisy && i < n; i++)
+        free((char *) noisy[i].text);
+    free(noisy);
+    free(masks);
+    return r;
+}
+#endif
+
+/* ---------------------------------------------------------------- a step */
+
 /* One Adam step on the mean loss of a batch. */
 static int
 trainer_step(trainer *t, const hk_intent_example *const *batch, size_t n, hk_error *err)
 {
     hk_intent_model *m = t->m;
+#if HK_HAVE_VULKAN
+    if (t->device)
+        return device_step(t, batch, n, err);
+#endif
 
     memset(t->grad_block, 0, hk_intent_dense_size(&m->hp) * sizeof *t->grad_block);
     hk_intent_row_grads_reset(&t->rows);
@@ -283,9 +355,11 @@ train_epochs(trainer *t, const hk_intent_config *c, const hk_intent_example *ex,
         shuffle(order, n, &t->rng);
         for (size_t i = 0; r == 0 && i < n; i += c->batch_size)
             r = trainer_step(t, order + i, n - i < c->batch_size ? n - i : c->batch_size, err);
-        if (epoch >= c->average_from)
+        if (r == 0 && epoch >= c->average_from && (r = trainer_download(t, err)) == 0)
             average_add(&avg, m);
     }
+    if (r == 0 && avg.n == 0)   /* fewer epochs than average_from: the last weights */
+        r = trainer_download(t, err);
     if (r == 0)
         average_apply(&avg, t->m);
     free(avg.embd);
@@ -319,7 +393,10 @@ hk_intent_train(const hk_intent_config *c,
     r = store_replay(m, examples, n_examples, err);
     if (r == 0 && (r = trainer_init(&t, m, c->learning_rate, c->dropout, rng, err)) == 0) {
         t.typo_rate = c->typo_rate;
-        r = train_epochs(&t, c, examples, n_examples, err);
+        if (c->device)
+            r = trainer_use_device(&t, c->device, c->batch_size, err);
+        if (r == 0)
+            r = train_epochs(&t, c, examples, n_examples, err);
         trainer_clear(&t);
     }
     if (r < 0) {

@@ -56,6 +56,8 @@ typedef struct hk_intent_config {
     float    typo_rate;      /* letters swapped or dropped in training texts, as people mistype */
     uint32_t average_from;   /* the model is the mean of the weights after each epoch from this one */
     uint64_t seed;           /* initial weights, shuffling, dropout, typos and the feature hash */
+    struct hk_vk_intent *device;   /* the Vulkan device the steps run on (vulkan/vk-intent.h),
+                                      NULL: the CPU; the same model either way, within rounding */
 } hk_intent_config;
 
 /* The defaults the shipped model is trained with. */

@@ -621,7 +621,6 @@ struct hk_vk_intent_trainer {
     hk_vk_mem         *row_grads;    /* (cap_rows, dim) */
     uint32_t           cap_rows;
     float             *host_masks;   /* (max_batch, n_pooled), padded to whole quads */
-    float             *ones;         /* (n_pooled): what a mask is drawn over */
     hk_vk_intent_rows  plan;
     hk_intent_features feats;
 };
@@ -642,7 +641,6 @@ hk_vk_intent_trainer_free(hk_vk_intent_trainer *t)
     for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
         hk_vk_intent_release(t->v, mems[i]);
     free(t->host_masks);
-    free(t->ones);
     hk_vk_intent_rows_clear(&t->plan);
     hk_intent_features_clear(&t->feats);
     free(t);
@@ -662,8 +660,7 @@ hk_vk_intent_trainer_new(hk_vk_intent *v, hk_intent_model *m, uint32_t max_batch
         return hk_error_set(err, -ENOMEM, "out of memory for the Vulkan intent trainer");
     *t = (hk_vk_intent_trainer) { .v = v, .m = m, .max_batch = max_batch, .adam = *adam };
     t->host_masks = calloc(max_batch * n_pooled + 3, sizeof *t->host_masks);
-    t->ones = malloc(n_pooled * sizeof *t->ones);
-    if (!t->host_masks || !t->ones || hk_vk_intent_rows_init(&t->plan, hp->n_buckets) < 0) {
+    if (!t->host_masks || hk_vk_intent_rows_init(&t->plan, hp->n_buckets) < 0) {
         hk_vk_intent_trainer_free(t);
         return hk_error_set(err, -ENOMEM, "out of memory for the Vulkan intent trainer");
     }
@@ -771,7 +768,7 @@ record_example(hk_vk_intent_trainer *t, uint32_t i, int label, float scale, bool
 
 int
 hk_vk_intent_train_step(hk_vk_intent_trainer *t, const hk_intent_example *batch, size_t n,
-                        float dropout, uint64_t *rng, hk_error *err)
+                        const float *masks, hk_error *err)
 {
     const hk_intent_hparams *hp = &t->m->hp;
     uint32_t n_pooled = hk_intent_pooled_size(hp);
@@ -786,20 +783,17 @@ hk_vk_intent_train_step(hk_vk_intent_trainer *t, const hk_intent_example *batch,
     hk_vk_fill_zero(t->v->r, t->grad);
     hk_vk_fill_zero(t->v->r, t->dx);
     hk_vk_intent_rows_reset(&t->plan);
-    /* the masks first: recording an example needs them on the device */
-    for (size_t i = 0; dropout > 0.0f && i < n; i++) {
-        /* the rng's draws follow the CPU's: featurizing draws none */
-        for (uint32_t j = 0; j < n_pooled; j++)
-            t->ones[j] = 1.0f;
-        hk_intent_dropout_forward(t->ones, n_pooled, dropout, rng, t->host_masks + i * n_pooled);
-    }
-    int rc = dropout > 0.0f ? write_all(t->v, t->masks, t->host_masks, n * n_pooled, err) : 0;
+    /* the masks first: recording an example needs them on the device
+     * (copied to the padded buffer the upload reads whole quads of) */
+    if (masks)
+        memcpy(t->host_masks, masks, n * n_pooled * sizeof *masks);
+    int rc = masks ? write_all(t->v, t->masks, t->host_masks, n * n_pooled, err) : 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (hk_intent_featurize(batch[i].text, hp->hash_seed, hp->n_buckets, &t->feats) < 0 ||
             hk_vk_intent_rows_add(&t->plan, &t->feats, HK_INTENT_PAD, (uint32_t) i * x_size(hp) / hp->dim) < 0)
             rc = hk_error_set(err, -ENOMEM, "out of memory for a training step");
         else
-            record_example(t, (uint32_t) i, batch[i].label, 1.0f / (float) n, dropout > 0.0f);
+            record_example(t, (uint32_t) i, batch[i].label, 1.0f / (float) n, masks != NULL);
     }
     if (rc == 0)
         rc = reserve_rows(t, t->plan.n_rows, err);

@@ -130,9 +130,10 @@ int  hk_vk_intent_trainer_new(hk_vk_intent *v, hk_intent_model *m, uint32_t max_
 void hk_vk_intent_trainer_free(hk_vk_intent_trainer *t);   /* accepts NULL */
 
 /* One Adam step on the mean cross-entropy of the batch, as intent-train.c
- * takes it: the texts as given (typos already added), dropout masks drawn
- * from *rng example after example, as hk_intent_forward draws them. */
+ * takes it: the texts as given (typos already added), and each example's
+ * dropout mask (n, hk_intent_pooled_size), drawn by the caller with
+ * hk_intent_dropout_mask; NULL: no dropout. */
 int  hk_vk_intent_train_step(hk_vk_intent_trainer *t, const hk_intent_example *batch, size_t n,
-                             float dropout, uint64_t *rng, hk_error *err);
+                             const float *masks, hk_error *err);
 /* The weights trained so far, into the model. */
 int  hk_vk_intent_trainer_download(hk_vk_intent_trainer *t, hk_error *err);
