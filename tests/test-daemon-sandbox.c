@@ -209,6 +209,14 @@ START_TEST(test_files_outside_its_folders_are_not_read)
                       "org.hearken.Error.InvalidArgument", "not an audio file");
     assert_call_fails("TranscribeFile", g_variant_new("(s)", secret),
                       "org.hearken.Error.PermissionDenied", "may not read");
+    {
+        GVariantBuilder options;
+
+        g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
+        g_variant_builder_add(&options, "{sv}", "file", g_variant_new_string(secret));
+        assert_call_fails("StartListening", g_variant_new("(a{sv})", &options),
+                          "org.hearken.Error.PermissionDenied", "may not read");
+    }
     assert_call_fails("LoadModel", g_variant_new("(s)", model),
                       "org.hearken.Error.PermissionDenied", d->models_dir);
 

@@ -16,6 +16,8 @@ typedef enum {
   HEARKEN_AUDIO_ERROR_NO_DEVICE,
   /* the file is missing or unreadable */
   HEARKEN_AUDIO_ERROR_NOT_FOUND,
+  /* the file may not be read (its mode, or the process's confinement) */
+  HEARKEN_AUDIO_ERROR_PERMISSION_DENIED,
   /* the file is not audio libsndfile reads, or is broken */
   HEARKEN_AUDIO_ERROR_BAD_FILE,
   /* more audio than the limit allows */

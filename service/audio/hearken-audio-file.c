@@ -40,7 +40,9 @@ open_readable (const char  *path,
   int saved = errno;
 
   if (fd < 0)
-    g_set_error (error, HEARKEN_AUDIO_ERROR, HEARKEN_AUDIO_ERROR_NOT_FOUND,
+    g_set_error (error, HEARKEN_AUDIO_ERROR,
+                 saved == EACCES || saved == EPERM ? HEARKEN_AUDIO_ERROR_PERMISSION_DENIED
+                                                   : HEARKEN_AUDIO_ERROR_NOT_FOUND,
                  "Cannot open the audio file %s: %s", path, g_strerror (saved));
   return fd;
 }

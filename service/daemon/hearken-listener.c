@@ -71,6 +71,7 @@ to_hearken_error (GError *error)
   static const struct { int audio; int hearken; } map[] = {
     { HEARKEN_AUDIO_ERROR_NO_DEVICE, HEARKEN_ERROR_NO_AUDIO_DEVICE },
     { HEARKEN_AUDIO_ERROR_NOT_FOUND, HEARKEN_ERROR_NOT_FOUND },
+    { HEARKEN_AUDIO_ERROR_PERMISSION_DENIED, HEARKEN_ERROR_PERMISSION_DENIED },
     { HEARKEN_AUDIO_ERROR_BAD_FILE, HEARKEN_ERROR_INVALID_ARGUMENT },
     { HEARKEN_AUDIO_ERROR_TOO_LONG, HEARKEN_ERROR_TOO_LONG },
     { HEARKEN_AUDIO_ERROR_NO_MODEL, HEARKEN_ERROR_NOT_AVAILABLE },
@@ -89,6 +90,21 @@ to_hearken_error (GError *error)
   error->domain = G_IO_ERROR;
   error->code = G_IO_ERROR_FAILED;
   return error;
+}
+
+/* A file the sandbox keeps hearkend from reading says where it should go
+ * (the check is the worker's own open, not one more on the main thread). */
+static GError *
+file_error (GError     *error,
+            const char *path)
+{
+  g_autofree char *own_folder = NULL;
+
+  if (!g_error_matches (error, HEARKEN_AUDIO_ERROR, HEARKEN_AUDIO_ERROR_PERMISSION_DENIED))
+    return to_hearken_error (error);
+  g_error_free (error);
+  own_folder = g_build_filename (g_get_user_data_dir (), "hearken", NULL);
+  return hearken_sandbox_permission_error (path, own_folder);
 }
 
 static char *
@@ -165,7 +181,7 @@ transcribe_thread (GTask        *task,
       !hearken_transcribe (file, &config, cancellable, &transcript, &error))
     {
       g_atomic_int_dec_and_test (&self->transcriptions);
-      g_task_return_error (task, to_hearken_error (g_steal_pointer (&error)));
+      g_task_return_error (task, file_error (g_steal_pointer (&error), source->path));
       return;
     }
   g_debug ("Transcribed %s (%.1f s of audio) in %.2f s", source->path, transcript.audio_seconds,
@@ -218,15 +234,6 @@ transcribe_async (HearkenListener     *self,
   g_task_run_in_thread (task, transcribe_thread);
 }
 
-static gboolean
-check_readable (const char  *path,
-                GError     **error)
-{
-  g_autofree char *own_folder = g_build_filename (g_get_user_data_dir (), "hearken", NULL);
-
-  return hearken_sandbox_check_readable (path, own_folder, error);
-}
-
 void
 hearken_listener_transcribe_file_async (HearkenListener     *self,
                                         const char          *path,
@@ -238,7 +245,7 @@ hearken_listener_transcribe_file_async (HearkenListener     *self,
 
   g_return_if_fail (HEARKEN_IS_LISTENER (self));
 
-  if (!check_path (path, &error) || !check_readable (path, &error))
+  if (!check_path (path, &error))
     {
       g_task_report_error (self, callback, user_data, hearken_listener_transcribe_file_async,
                            error);
@@ -588,7 +595,7 @@ session_from_options (HearkenListener  *self,
   if (!g_variant_dict_lookup (&dict, "device", "s", &session->device))
     session->device = input_device_setting ();
   if (g_variant_dict_lookup (&dict, "file", "s", &session->file) &&
-      (!check_path (session->file, error) || !check_readable (session->file, error)))
+      !check_path (session->file, error))
     return NULL;
   return g_steal_pointer (&session);
 }
@@ -614,8 +621,9 @@ start_thread (GTask        *task,
                                                        session, &error);
   if (!session->capture)
     {
+      error = session->file ? file_error (error, session->file) : to_hearken_error (error);
       session_free (session);
-      g_task_return_error (task, to_hearken_error (error));
+      g_task_return_error (task, error);
       return;
     }
   g_task_return_pointer (task, session, (GDestroyNotify) session_free);

@@ -228,9 +228,16 @@ hearken_sandbox_check_readable (const char  *path,
     }
   if (saved != EACCES && saved != EPERM)
     return TRUE;
-  g_set_error (error, HEARKEN_ERROR, HEARKEN_ERROR_PERMISSION_DENIED,
-               "hearkend may not read %s: for your privacy it reads only its own folders "
-               "and the system's. Move or copy the file into %s",
-               path, move_to);
+  g_propagate_error (error, hearken_sandbox_permission_error (path, move_to));
   return FALSE;
+}
+
+GError *
+hearken_sandbox_permission_error (const char *path,
+                                  const char *move_to)
+{
+  return g_error_new (HEARKEN_ERROR, HEARKEN_ERROR_PERMISSION_DENIED,
+                      "hearkend may not read %s: for your privacy it reads only its own folders "
+                      "and the system's. Move or copy the file into %s",
+                      path, move_to);
 }

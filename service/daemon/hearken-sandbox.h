@@ -35,4 +35,8 @@ gboolean hearken_sandbox_check_readable (const char  *path,
                                          const char  *move_to,
                                          GError     **error);
 
+/* That error, for a caller whose own open was refused. */
+GError  *hearken_sandbox_permission_error (const char *path,
+                                           const char *move_to);
+
 G_END_DECLS
