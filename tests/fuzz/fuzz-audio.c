@@ -11,16 +11,15 @@
 #include <glib.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "hearken-audio-error.h"
 #include "hearken-audio-file.h"
 
 #define REQUIRE(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+#include "fuzz-memfd.h"
 
 #define MAX_SECONDS 4.0
 
@@ -37,8 +36,6 @@ __lsan_default_suppressions(void)
     return "leak:vorbis_info_init\n";
 }
 
-static int fd = -1;
-static char path[64];
 
 /* Descriptors open on the input: only the target's own after each input,
  * or the reader leaked one. */
@@ -50,7 +47,7 @@ input_fds(void)
     struct stat input, other;
     int count = 0;
 
-    REQUIRE(fds && fstat(fd, &input) == 0);
+    REQUIRE(fds && fstat(fuzz_input_fd, &input) == 0);
     while ((name = g_dir_read_name(fds))) {
         int n = atoi(name);
 
@@ -63,20 +60,8 @@ input_fds(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    fd = memfd_create("audio", 0);
-    if (fd < 0) {
-        perror("fuzz-audio: memfd_create");
-        exit(1);
-    }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    fuzz_input_create("audio");
     return 0;
-}
-
-static void
-write_input(const uint8_t *data, size_t size)
-{
-    REQUIRE(ftruncate(fd, 0) == 0);
-    REQUIRE(pwrite(fd, data, size, 0) == (ssize_t) size);
 }
 
 static void
@@ -119,8 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autoptr(HearkenAudioFile) file = NULL;
     double seconds;
 
-    write_input(data, size);
-    file = hearken_audio_file_open(path, MAX_SECONDS, &error);
+    fuzz_input_write(data, size);
+    file = hearken_audio_file_open(fuzz_input_path, MAX_SECONDS, &error);
     if (!file) {
         require_audio_error(error);
         REQUIRE(input_fds() == 1);

@@ -9,16 +9,15 @@
 #include <json-glib/json-glib.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "hearken-catalog.h"
 #include "hearken-error.h"
 
 #define REQUIRE(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+
+#include "fuzz-memfd.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,26 +42,12 @@ __lsan_default_suppressions(void)
            "leak:json_parser_load_from_data\n";
 }
 
-static int fd = -1;
-static char path[64];
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    fd = memfd_create("models.json", 0);
-    if (fd < 0) {
-        perror("fuzz-catalog: memfd_create");
-        exit(1);
-    }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    fuzz_input_create("models.json");
     return 0;
-}
-
-static void
-write_input(const uint8_t *data, size_t size)
-{
-    REQUIRE(ftruncate(fd, 0) == 0);
-    REQUIRE(pwrite(fd, data, size, 0) == (ssize_t) size);
 }
 
 static bool
@@ -113,8 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_autoptr(GError) error = NULL;
     g_autoptr(HearkenCatalog) catalog = NULL;
 
-    write_input(data, size);
-    catalog = hearken_catalog_new_from_file(path, &error);
+    fuzz_input_write(data, size);
+    catalog = hearken_catalog_new_from_file(fuzz_input_path, &error);
     if (!catalog) {
         REQUIRE(error && error->message && *error->message);
         REQUIRE(error->domain == HEARKEN_ERROR || error->domain == JSON_PARSER_ERROR ||
