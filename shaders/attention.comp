@@ -12,7 +12,10 @@
  * work:
  *   a GPU: a workgroup per (query head, token), walking blocks of
  *   HK_SHADER_KV_BLOCK positions, its invocations sharing the query and
- *   the block's probabilities in shared memory;
+ *   the block's probabilities in shared memory; when the tokens are few
+ *   and the cache long, a workgroup per chunk of positions as well, each
+ *   writing its part of the softmax for attention_merge, so that a long
+ *   cache is read by many workgroups at once;
  *   a CPU implementation (PER_INVOCATION), whose shared memory and
  *   barriers are slow: an invocation per (query head, token), walking
  *   blocks of 8 positions with the query and the sums in registers. */
@@ -29,6 +32,7 @@ layout(binding = 5) uniform usamplerBuffer Q;
 layout(binding = 6) uniform usamplerBuffer KCache;
 layout(binding = 7) uniform usamplerBuffer VCache;
 layout(binding = 3, std430) writeonly buffer Out { float o[]; };
+layout(binding = 4, std430) writeonly buffer Parts { float parts[]; };
 
 #define BLOCK HK_SHADER_KV_BLOCK
 
@@ -125,10 +129,15 @@ query_per_invocation()
 void
 query_per_workgroup()
 {
-    uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+    uint h = gl_WorkGroupID.x, t = gl_WorkGroupID.y / p.n_chunks, tid = gl_LocalInvocationID.x;
+    uint chunk = gl_WorkGroupID.y % p.n_chunks;
     uint hd = p.head_dim, g = h / (p.n_head / p.n_head_kv);
     uint row = t * p.n_head * hd + h * hd;
+    /* this workgroup's positions: all the token sees, or a chunk of them
+     * (maybe none, for the early tokens of a batch) */
     uint n_pos = p.pos0 + t + 1u;
+    uint first = p.n_chunks > 1u ? chunk * p.chunk : 0u;
+    uint last = p.n_chunks > 1u ? min(n_pos, first + p.chunk) : n_pos;
     /* in quads of 8 halves */
     uint k_head = (p.kc_off + g * p.n_slots * hd) / 8u;
     uint v_head = (p.vc_off + g * p.n_slots * hd) / 8u;
@@ -141,8 +150,8 @@ query_per_workgroup()
     barrier();
 
     float max_so_far = NEG_INF, sum = 0.0;
-    for (uint p0 = 0u; p0 < n_pos; p0 += BLOCK) {
-        uint count = min(BLOCK, n_pos - p0);
+    for (uint p0 = first; p0 < last; p0 += BLOCK) {
+        uint count = min(BLOCK, last - p0);
 
         /* probs (count,) = q . k[p0 + j] */
         for (uint j = tid; j < count; j += WG) {
@@ -191,6 +200,16 @@ query_per_workgroup()
         barrier();
     }
 
+    if (p.n_chunks > 1u) {
+        uint part = ((t * p.n_head + h) * p.n_chunks + chunk) * (hd + 2u);
+        if (tid == 0u) {
+            parts[part] = max_so_far;
+            parts[part + 1u] = sum;
+        }
+        for (uint d = tid; d < hd; d += WG)
+            parts[part + 2u + d] = acc[d];
+        return;
+    }
     for (uint d = tid; d < hd; d += WG)
         o[p.out_off + row + d] = acc[d] / sum;
 }

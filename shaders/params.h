@@ -121,7 +121,12 @@ struct hk_shader_kv_store {
 
 /* attention: out (n, n_head * head_dim) = softmax(q k^T * scale + causal
  * mask) v, one workgroup per (token, query head); head_dim % 8 == 0.
- * bindings: 5 q, 6 k_cache, 7 v_cache (texels), 3 out */
+ * With n_chunks > 1 (the kernels for a GPU, a few tokens, a long cache),
+ * a workgroup per (token, query head, chunk of `chunk` positions) writes
+ * its part instead: (max score, sum of e^(score - max), the values
+ * weighted by e^(score - max)), head_dim + 2 floats at ((t * n_head + h)
+ * * n_chunks + c) in parts, which attention_merge adds up.
+ * bindings: 5 q, 6 k_cache, 7 v_cache (texels), 3 out, 4 parts */
 struct hk_shader_attention {
     HK_U32 n;
     HK_U32 n_head;
@@ -134,6 +139,18 @@ struct hk_shader_attention {
     HK_U32 vc_off;
     HK_U32 out_off;
     HK_F32 scale;
+    HK_U32 n_chunks;       /* 1: no parts */
+    HK_U32 chunk;          /* positions a part, a multiple of HK_SHADER_KV_BLOCK */
+};
+
+/* attention_merge: out (n, n_head * head_dim) from attention's parts.
+ * bindings: 0 parts, 3 out */
+struct hk_shader_attention_merge {
+    HK_U32 n;
+    HK_U32 n_head;
+    HK_U32 head_dim;
+    HK_U32 n_chunks;
+    HK_U32 out_off;
 };
 
 #endif

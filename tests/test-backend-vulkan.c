@@ -435,7 +435,9 @@ START_TEST(test_attention)
 {
     const int n_head = attn_cases[_i].n_head, n_head_kv = attn_cases[_i].n_head_kv;
     const int hd = attn_cases[_i].head_dim, n_slots = 128;
-    const int64_t batches[] = { 33, 33, 7, 1, 1 };   /* ends at position 75 */
+    /* ends at position 69; the 7 tokens at 60 straddle a KV block, and
+     * on a GPU the last three batches cut the cache into chunks */
+    const int64_t batches[] = { 33, 27, 7, 1, 1 };
     GRand *r = g_rand_new_with_seed(7);
     hk_tensor vk_kc, vk_vc, cpu_kc, cpu_vc;
     hk_error err = { 0 };

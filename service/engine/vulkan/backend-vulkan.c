@@ -20,6 +20,11 @@ _Static_assert(sizeof(struct hk_shader_attention) <= HK_VK_PUSH_BYTES &&
                sizeof(struct hk_shader_kv_store) <= HK_VK_PUSH_BYTES,
                "push constants fit the pipeline layout's range");
 
+/* Workgroups a generation step's attention should keep busy: its query
+ * heads times tokens are far fewer on a GPU (a few dozen), so a long
+ * cache is cut into chunks of positions until there are this many. */
+#define ATTENTION_WORKGROUPS 256
+
 /* Tokens up to which a matmul is a matrix × vector product per token;
  * past it, the tiled kernel, which reads a weight once for many tokens
  * (measured on lavapipe: about even below 8). */
@@ -64,6 +69,7 @@ typedef struct vulkan_backend {
     bool             int8;   /* quantized weights meet activations as bytes */
     hk_tensor        x8;     /* those bytes (quantize_q8), grown as needed */
     x8_source        x8_of;  /* what x8 holds */
+    hk_tensor        parts;  /* attention's parts of a long cache, grown as needed */
 } vulkan_backend;
 
 static vulkan_backend *
@@ -277,6 +283,26 @@ vk_get_rows(hk_backend *be, const hk_tensor *table, const int32_t *ids, hk_tenso
 
 /* ------------------------------------------------------------ matmul */
 
+/* *t, a tensor of the backend's own, holding at least bytes: made larger
+ * when it is not (the smaller one released when the step is done).  False
+ * after failing the step. */
+static bool
+scratch(vulkan_backend *vb, hk_tensor *t, uint64_t bytes)
+{
+    uint64_t quads = (bytes + 15) / 16;
+    if (t->buffer && (uint64_t)t->ne[1] >= quads)
+        return true;
+    if (t->buffer)
+        hk_vk_release(vb->r, mem_of(t));
+    t->buffer = NULL;
+    hk_error e = { 0 };
+    if (new_tensor(vb, HK_TYPE_F32, 4, (int64_t)quads, 16, NULL, t, &e) < 0) {
+        hk_vk_recorder_fail(vb->r, &e);
+        return false;
+    }
+    return true;
+}
+
 /* x's rows as quantize_q8's blocks of bytes, in vb->x8. */
 static bool
 quantize_x(vulkan_backend *vb, const hk_tensor *x)
@@ -290,16 +316,8 @@ quantize_x(vulkan_backend *vb, const hk_tensor *x)
         held->k == source.k && held->n == source.n)
         return true;
     vb->x8_of = (x8_source){ 0 };
-    if (!vb->x8.buffer || (uint64_t)vb->x8.ne[1] < blocks) {
-        hk_error e = { 0 };
-        if (vb->x8.buffer)
-            hk_vk_release(vb->r, mem_of(&vb->x8));
-        vb->x8.buffer = NULL;
-        if (new_tensor(vb, HK_TYPE_F32, 12, (int64_t)blocks, 48, NULL, &vb->x8, &e) < 0) {
-            hk_vk_recorder_fail(vb->r, &e);
-            return false;
-        }
-    }
+    if (!scratch(vb, &vb->x8, blocks * 48))
+        return false;
     struct hk_shader_quantize_q8 p = {
         .k = (uint32_t)x->ne[0], .n = (uint32_t)x->ne[1], .x_off = f32_off(x),
     };
@@ -485,6 +503,34 @@ vk_kv_store(hk_backend *be, const hk_tensor *k, const hk_tensor *v, hk_tensor *k
                       groups_of((uint64_t)p.n * p.n_head_kv * p.head_dim, vb->sizes.elementwise[0]));
 }
 
+/* How many chunks of positions a generation step's attention takes on a
+ * GPU (1: none), and how long they are: enough chunks to reach
+ * ATTENTION_WORKGROUPS, each whole KV blocks. */
+static uint32_t
+attention_chunks(const struct hk_shader_attention *p, bool per_invocation, uint32_t *chunk)
+{
+    uint32_t n_pos = p->pos0 + p->n, wanted;
+    if (per_invocation || p->n > MATVEC_MAX_TOKENS || n_pos <= HK_SHADER_KV_BLOCK)
+        return 1;
+    wanted = (ATTENTION_WORKGROUPS + p->n_head * p->n - 1) / (p->n_head * p->n);
+    *chunk = (n_pos + wanted - 1) / wanted;
+    *chunk = (*chunk + HK_SHADER_KV_BLOCK - 1) / HK_SHADER_KV_BLOCK * HK_SHADER_KV_BLOCK;
+    return (n_pos + *chunk - 1) / *chunk;
+}
+
+/* The chunks' parts of the softmax into one, as attention's output. */
+static void
+merge_attention(vulkan_backend *vb, const struct hk_shader_attention *a, hk_tensor *o)
+{
+    struct hk_shader_attention_merge p = {
+        .n = a->n, .n_head = a->n_head, .head_dim = a->head_dim, .n_chunks = a->n_chunks,
+        .out_off = a->out_off,
+    };
+    hk_vk_binding b[] = { in(0, &vb->parts), out(3, o) };
+    hk_vk_dispatch_1d(vb->r, "attention_merge", vb->sizes.elementwise, 1, &p, sizeof p, b, 2,
+                      groups_of((uint64_t)p.n * p.n_head * p.head_dim, vb->sizes.elementwise[0]));
+}
+
 static void
 vk_attention(hk_backend *be, const hk_tensor *q, const hk_tensor *k_cache,
              const hk_tensor *v_cache, const hk_attn_params *ap, hk_tensor *o)
@@ -495,7 +541,7 @@ vk_attention(hk_backend *be, const hk_tensor *q, const hk_tensor *k_cache,
         .n_head_kv = (uint32_t)ap->n_head_kv, .head_dim = (uint32_t)ap->head_dim,
         .n_slots = (uint32_t)ap->n_slots, .pos0 = (uint32_t)ap->pos0, .q_off = f32_off(q),
         .kc_off = f16_off(k_cache), .vc_off = f16_off(v_cache), .out_off = f32_off(o),
-        .scale = ap->scale,
+        .scale = ap->scale, .n_chunks = 1,
     };
     if (p.head_dim % 8 != 0) {
         fail(vb, -ENOTSUP, "attention needs a head size that is a multiple of 8");
@@ -503,12 +549,21 @@ vk_attention(hk_backend *be, const hk_tensor *q, const hk_tensor *k_cache,
     }
     /* the arrays hold the head, rounded up so models share pipelines */
     uint32_t spec[3] = { vb->sizes.attention[0], (p.head_dim + 63) / 64 * 64, vb->sizes.attention[2] };
-    hk_vk_binding b[] = { quads(0, q), quads(1, k_cache), quads(2, v_cache), out(3, o) };
+    p.n_chunks = attention_chunks(&p, spec[2] != 0, &p.chunk);
+    uint64_t part_bytes = (uint64_t)p.n * p.n_head * p.n_chunks * (p.head_dim + 2) * sizeof(float);
+    if (p.n_chunks > 1 && !scratch(vb, &vb->parts, part_bytes))
+        return;
+    /* both outputs are bound whichever the shader writes */
+    hk_vk_binding b[] = { quads(0, q), quads(1, k_cache), quads(2, v_cache), out(3, o),
+                          p.n_chunks > 1 ? out(4, &vb->parts) : out(4, o) };
     if (spec[2])   /* an invocation per (head, token) */
-        hk_vk_dispatch_1d(vb->r, "attention", spec, 3, &p, sizeof p, b, 4,
+        hk_vk_dispatch_1d(vb->r, "attention", spec, 3, &p, sizeof p, b, 5,
                           groups_of((uint64_t)p.n * p.n_head, spec[0]));
-    else           /* a workgroup per (head, token) */
-        hk_vk_dispatch(vb->r, "attention", spec, 3, &p, sizeof p, b, 4, p.n_head, p.n);
+    else           /* a workgroup per (head, token[, chunk]) */
+        hk_vk_dispatch(vb->r, "attention", spec, 3, &p, sizeof p, b, 5, p.n_head,
+                       p.n * p.n_chunks);
+    if (p.n_chunks > 1)
+        merge_attention(vb, &p, o);
 }
 
 /* ------------------------------------------------------------ host */
@@ -554,8 +609,10 @@ vk_supports_op(hk_backend *be, hk_op op)
 static void
 destroy(vulkan_backend *vb)
 {
-    if (vb->x8.buffer)
-        hk_vk_release(vb->r, mem_of(&vb->x8));
+    hk_tensor *own[] = { &vb->x8, &vb->parts };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (own[i]->buffer)
+            hk_vk_release(vb->r, mem_of(own[i]));
     hk_vk_recorder_free(vb->r);
     hk_vk_pipelines_free(vb->p);
     hk_vk_device_close(vb->d);
