@@ -70,6 +70,7 @@ typedef struct vulkan_backend {
     hk_tensor        x8;     /* those bytes (quantize_q8), grown as needed */
     x8_source        x8_of;  /* what x8 holds */
     hk_tensor        parts;  /* attention's parts of a long cache, grown as needed */
+    char             description[640];   /* the device's, and the kernels' forms */
 } vulkan_backend;
 
 static vulkan_backend *
@@ -591,7 +592,7 @@ vk_name(hk_backend *be)
 static const char *
 vk_description(hk_backend *be)
 {
-    return vk_of(be)->d->description;
+    return vk_of(be)->description;
 }
 
 static bool
@@ -740,6 +741,16 @@ choose_sizes(const hk_vk_device *d, shader_sizes *s)
     memcpy(s->matmul, matmul, sizeof matmul);
 }
 
+/* What a benchmark's reader needs to know of the kernels that ran. */
+static void
+describe_kernels(vulkan_backend *vb)
+{
+    snprintf(vb->description, sizeof vb->description, "%s; kernels for a %s%s%s",
+             vb->d->description, cpu_kernels(vb->d) ? "CPU implementation" : "GPU",
+             vb->int8 ? ", multiplying bytes" : "",
+             vb->row_sum_subgroup ? ", subgroup sums" : "");
+}
+
 int
 hk_backend_vulkan_new(const hk_backend_vulkan_params *params, hk_backend **ret, hk_error *err)
 {
@@ -755,6 +766,7 @@ hk_backend_vulkan_new(const hk_backend_vulkan_params *params, hk_backend **ret, 
         choose_sizes(vb->d, &vb->sizes);
         vb->int8 = int8_kernels(vb->d);
         vb->row_sum_subgroup = subgroup_row_sum(vb->d, &vb->sizes);
+        describe_kernels(vb);
         rc = hk_backend_new(&vulkan_iface, vb, ret, err);
     }
     if (rc < 0)
