@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,6 +142,14 @@ static void
 timeout_cb(gpointer data)
 {
     *(gboolean *) data = TRUE;
+}
+
+int
+hk_daemon_timeout_ms(void)
+{
+    const char *scale = g_getenv("HK_TIMEOUT_SCALE");
+    int n = scale ? atoi(scale) : 1;
+    return 20000 * (n >= 1 && n <= 100 ? n : 1);
 }
 
 void

@@ -12,8 +12,11 @@
 
 #include "hk-glib-check.h"
 
-/* Generous: a sanitizer build on a loaded machine is slow. */
-#define HK_DAEMON_TIMEOUT_MS 20000
+/* Every wait's limit: 20 s, generous for a sanitizer build on a loaded
+ * machine, times HK_TIMEOUT_SCALE (an integer, default 1) for slower
+ * runs, such as the window under valgrind. */
+#define HK_DAEMON_TIMEOUT_MS (hk_daemon_timeout_ms())
+int hk_daemon_timeout_ms(void);
 
 typedef struct {
     char            *tmpdir;
