@@ -632,9 +632,9 @@ END_TEST
  * refused before any training. */
 START_TEST(test_cli_trains_on_vulkan)
 {
-    char *dir = g_dir_make_tmp("hearken-intent-data-XXXXXX", NULL);
+    char *dir = hk_tmpdir_new();
     char *lang = g_build_filename(dir, "en", NULL);
-    g_mkdir(lang, 0700);
+    ck_assert_int_eq(g_mkdir(lang, 0700), 0);
     hk_intent_data data;
     hk_intent_data_init(&data, 5);
     for (int split = 0; split < 2; split++) {
@@ -668,6 +668,15 @@ START_TEST(test_cli_trains_on_vulkan)
     r = hk_run(argv);
     ck_assert_int_eq(r.status, 2);
     ck_assert_msg(strstr(r.err, "--backend"), "%s", r.err);
+    hk_run_result_clear(&r);
+    /* the same name from the environment, without --backend */
+    argv[G_N_ELEMENTS(argv) - 3] = NULL;
+    g_setenv("HEARKEN_BACKEND", "gpu", TRUE);
+    r = hk_run(argv);
+    g_unsetenv("HEARKEN_BACKEND");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "train-intents: HEARKEN_BACKEND 'gpu' is not auto, vulkan or cpu"),
+                  "%s", r.err);
     hk_run_result_clear(&r);
 
     hk_tmpdir_remove(dir);

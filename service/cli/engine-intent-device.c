@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "engine-options.h"
@@ -36,17 +35,13 @@ bool
 engine_intent_device_open(engine_intent_device *d, const char *command, const char *name,
                           const char *work)
 {
+    hk_error why = { 0 };
     *d = (engine_intent_device){ .work = work };
-    if (!name)
-        name = getenv("HEARKEN_BACKEND");
-    if (!name || !*name)
-        name = "auto";
-    if (!hk_backend_name_is_valid(name)) {
-        engine_error("%s: HEARKEN_BACKEND '%s' is not auto, vulkan or cpu", command, name);
+    if (hk_backend_requested(name, &name, &why) < 0) {
+        engine_error("%s: %s", command, why.message);
         return false;
     }
     bool asked = strcmp(name, "vulkan") == 0;
-    hk_error why = { 0 };
     if (strcmp(name, "cpu") == 0)
         snprintf(d->reason, sizeof d->reason, "the CPU, as asked");
     else if (open_vulkan(d, asked, &why) == 0)

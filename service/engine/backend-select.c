@@ -72,9 +72,8 @@ try_vulkan(const hk_backend_request *r, bool asked, hk_backend **ret, hk_error *
 #endif
 
 int
-hk_backend_select(const hk_backend_request *r, hk_backend **ret, char *reason, hk_error *err)
+hk_backend_requested(const char *name, const char **ret, hk_error *err)
 {
-    const char *name = r->backend;
     const char *from = "--backend";
     if (!name) {
         name = getenv("HEARKEN_BACKEND");
@@ -84,6 +83,17 @@ hk_backend_select(const hk_backend_request *r, hk_backend **ret, char *reason, h
         name = "auto";
     if (!hk_backend_name_is_valid(name))
         return hk_error_set(err, -EINVAL, "%s '%s' is not auto, vulkan or cpu", from, name);
+    *ret = name;
+    return 0;
+}
+
+int
+hk_backend_select(const hk_backend_request *r, hk_backend **ret, char *reason, hk_error *err)
+{
+    const char *name;
+    int rc = hk_backend_requested(r->backend, &name, err);
+    if (rc < 0)
+        return rc;
 
     bool asked = strcmp(name, "vulkan") == 0;
     if (strcmp(name, "cpu") != 0) {

@@ -27,6 +27,10 @@ void hk_backend_request_init(hk_backend_request *r);
 /* Whether name is auto, vulkan or cpu. */
 bool hk_backend_name_is_valid(const char *name);
 
+/* *ret = the backend asked for: name, else $HEARKEN_BACKEND, else auto.
+ * -EINVAL, naming where the bad name came from, when it is no backend's. */
+int hk_backend_requested(const char *name, const char **ret, hk_error *err);
+
 #define HK_BACKEND_REASON_MAX 512
 
 /* The backend r asks for, or the CPU backend; reason (HK_BACKEND_REASON_MAX
